@@ -1,0 +1,7 @@
+"""`python -m fitwheel`."""
+
+import sys
+
+from fitwheel.cli import main
+
+sys.exit(main())

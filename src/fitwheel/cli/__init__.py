@@ -1,0 +1,75 @@
+"""The `fitwheel` command: a thin shell over the importable API.
+
+Each subcommand lives in its own module of this package with two functions:
+`add_parser(subparsers)` (argument definitions only, cheap to import) and `run(args) -> int`.
+Modules import their heavy dependencies inside `run`, so `fitwheel detect` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from fitwheel import __version__
+from fitwheel.errors import FitwheelError
+
+# Order here is the order in `fitwheel --help`.
+COMMAND_MODULES: tuple[str, ...] = (
+    "fitwheel.cli.detect",
+    "fitwheel.cli.profile",
+    "fitwheel.cli.rank",
+    "fitwheel.cli.variants",
+    "fitwheel.cli.wheel",
+    "fitwheel.cli.index",
+    "fitwheel.cli.explain",
+    "fitwheel.cli.serve",
+    "fitwheel.cli.installers",
+    "fitwheel.cli.build_flags",
+)
+
+EXIT_OK = 0
+EXIT_NEGATIVE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fitwheel",
+        description="Choose and install the build of a Python package that fits the machine "
+        "(wheel variants, PEP 825).",
+    )
+    parser.add_argument("--version", action="version", version=f"fitwheel {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an error"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command whose module is not written yet
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except FitwheelError as exc:
+        if args.debug:
+            raise
+        print(f"fitwheel: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

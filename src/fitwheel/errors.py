@@ -1,0 +1,39 @@
+"""Errors a user can hit: each names what was wrong, where, and what to do."""
+
+from __future__ import annotations
+
+
+class FitwheelError(Exception):
+    """Base of every error fitwheel reports to a user (CLI exit status 2)."""
+
+
+class InvalidProperty(FitwheelError):
+    """A variant property is not `namespace :: feature :: value` with valid parts."""
+
+
+class InvalidLabel(FitwheelError):
+    """A variant label does not match `[0-9a-z_.]+` or misuses the reserved `null`."""
+
+
+class InvalidVariantWheelFilename(FitwheelError):
+    """A wheel filename cannot be parsed (with or without a variant label)."""
+
+
+class InvalidVariantMetadata(FitwheelError):
+    """A `variant.json` / `variants.json` document is malformed or of an unknown schema."""
+
+
+class VariantMetadataConflict(FitwheelError):
+    """Two variants documents disagree (a label with two property sets, incompatible priorities)."""
+
+
+class InvalidProfile(FitwheelError):
+    """A profile file is malformed."""
+
+
+class InvalidMarker(FitwheelError):
+    """A dependency specifier's marker cannot be parsed or evaluated."""
+
+
+class InvalidWheel(FitwheelError):
+    """A wheel archive is unreadable or unsafe (path traversal, links, duplicates, bad RECORD)."""
