@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(wheel variants, PEP 825).",
     )
     parser.add_argument("--version", action="version", version=f"fitwheel {__version__}")
-    parser.add_argument(
-        "--debug", action="store_true", help="show the full traceback of an error"
-    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

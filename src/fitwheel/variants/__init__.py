@@ -1,0 +1,1 @@
+"""The wheel-variant format (PEP 825): pure code, no I/O, no probing."""

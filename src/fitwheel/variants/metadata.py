@@ -1,0 +1,348 @@
+"""`variant.json` (in a wheel) and `{name}-{version}-variants.json` (per release) documents.
+
+Three schema generations are read: the PEP 817-era `v0.0.3` (providers with `enable-if`,
+`install-time`; top-level `static-properties`; feature/property default priorities), the
+providers draft `v0.2.0` that variantlib 0.2.x writes (per-provider `static-properties`,
+`optional`, `feature-order`), and PEP 825 `v0.1.1` (namespace priorities and variants only).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from fitwheel.errors import InvalidLabel, InvalidProperty, InvalidVariantMetadata
+from fitwheel.variants.properties import (
+    NAME_RE,
+    NULL_LABEL,
+    VALUE_RE,
+    VariantDescription,
+    validate_label,
+)
+
+SCHEMA_PEP817 = "https://variants-schema.wheelnext.dev/v0.0.3.json"
+SCHEMA_PROVIDERS = "https://variants-schema.wheelnext.dev/v0.2.0.json"
+SCHEMA_PEP825 = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
+SUPPORTED_MAJOR = 0
+_VERSION_RE = re.compile(r"/v(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)\.json$")
+
+FeatureValues = Mapping[str, tuple[str, ...]]
+"""feature -> values, in order."""
+
+
+class SchemaGeneration(Enum):
+    PEP817 = "pep817"
+    PROVIDERS = "providers"
+    PEP825 = "pep825"
+
+
+def schema_generation(schema: str, *, where: str) -> SchemaGeneration:
+    """Which generation a `$schema` URL belongs to; an unknown major version is an error."""
+    match = _VERSION_RE.search(schema)
+    if match is None:
+        raise InvalidVariantMetadata(
+            f"{where}: unrecognised $schema {schema!r} (expected a URL ending in /vX.Y.Z.json)"
+        )
+    major, minor = int(match["major"]), int(match["minor"])
+    if major != SUPPORTED_MAJOR:
+        raise InvalidVariantMetadata(
+            f"{where}: $schema {schema!r} is major version {major}; this fitwheel reads only "
+            f"major version {SUPPORTED_MAJOR} — upgrade fitwheel to read it"
+        )
+    if "/peps/825/" in schema:
+        return SchemaGeneration.PEP825
+    if minor == 0:
+        return SchemaGeneration.PEP817
+    return SchemaGeneration.PROVIDERS
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """A namespace's provider as a variants document describes it."""
+
+    requires: tuple[str, ...] = ()
+    plugin_api: str | None = None
+    optional: bool = False
+    enable_if: str | None = None
+    install_time: bool = True
+    feature_order: tuple[str, ...] = ()
+    build_requires: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.requires:
+            parts.append(f"requires {', '.join(self.requires)}")
+        if self.plugin_api:
+            parts.append(f"plugin-api {self.plugin_api}")
+        return "; ".join(parts) or "no requirements"
+
+
+def _frozen(data: Mapping[str, Mapping[str, tuple[str, ...]]]) -> Mapping[str, FeatureValues]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class VariantsDocument:
+    """One variants document; `variants` maps each label to its properties."""
+
+    namespace_priorities: tuple[str, ...]
+    variants: Mapping[str, VariantDescription]
+    schema: str = SCHEMA_PEP825
+    providers: Mapping[str, ProviderInfo] = field(default_factory=lambda: MappingProxyType({}))
+    static_properties: Mapping[str, FeatureValues] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    feature_priorities: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    value_priorities: Mapping[str, FeatureValues] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @property
+    def generation(self) -> SchemaGeneration:
+        return schema_generation(self.schema, where="document")
+
+    @property
+    def single_label(self) -> str:
+        """The one label of a wheel's `variant.json`."""
+        if len(self.variants) != 1:
+            raise InvalidVariantMetadata(
+                f"variant.json must describe exactly one variant, found {len(self.variants)}"
+            )
+        return next(iter(self.variants))
+
+    def with_variants(self, variants: Mapping[str, VariantDescription]) -> VariantsDocument:
+        return replace(self, variants=MappingProxyType(dict(variants)))
+
+    def validate(self, *, where: str) -> VariantsDocument:
+        """Check the cross-field rules; return self so it can be chained."""
+        for label, description in self.variants.items():
+            try:
+                validate_label(label)
+            except InvalidLabel as exc:
+                raise InvalidVariantMetadata(f"{where}: {exc}") from None
+            if (label == NULL_LABEL) != description.is_null:
+                raise InvalidVariantMetadata(
+                    f"{where}: label 'null' is reserved for the variant with no properties "
+                    f"(label {label!r} has {len(description.properties)} properties)"
+                )
+            missing = description.namespaces - set(self.namespace_priorities)
+            if missing:
+                raise InvalidVariantMetadata(
+                    f"{where}: variant {label!r} uses namespace(s) {', '.join(sorted(missing))} "
+                    "not listed in default-priorities.namespace"
+                )
+        return self
+
+
+def _expect(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise InvalidVariantMetadata(f"{where}: {message}")
+
+
+def _names(value: Any, where: str, key: str, pattern: re.Pattern[str] = NAME_RE) -> tuple[str, ...]:
+    _expect(isinstance(value, list), where, f"{key} must be a list of strings")
+    for item in value:
+        _expect(
+            isinstance(item, str) and pattern.fullmatch(item) is not None,
+            where,
+            f"{key} has an invalid entry {item!r}",
+        )
+    _expect(len(set(value)) == len(value), where, f"{key} has duplicate entries")
+    return tuple(value)
+
+
+def _strings(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    _expect(
+        isinstance(value, list) and all(isinstance(v, str) for v in value),
+        where,
+        f"{key} must be a list of strings",
+    )
+    return tuple(value)
+
+
+def _feature_values(value: Any, where: str, key: str) -> dict[str, tuple[str, ...]]:
+    _expect(isinstance(value, dict), where, f"{key} must map features to value lists")
+    out = {}
+    for feature, values in value.items():
+        _expect(
+            NAME_RE.fullmatch(feature) is not None, where, f"{key} has invalid feature {feature!r}"
+        )
+        out[feature] = _names(values, where, f"{key}.{feature}", VALUE_RE)
+    return out
+
+
+def _namespace_table(value: Any, where: str, key: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    _expect(isinstance(value, dict), where, f"{key} must map namespaces to tables")
+    out = {}
+    for namespace, table in value.items():
+        _expect(
+            NAME_RE.fullmatch(namespace) is not None,
+            where,
+            f"{key} has invalid namespace {namespace!r}",
+        )
+        out[namespace] = _feature_values(table, where, f"{key}.{namespace}")
+    return out
+
+
+def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
+    """Validate and read a decoded variants document of any supported generation."""
+    _expect(isinstance(data, dict), where, "a variants document must be a JSON object")
+    schema = data.get("$schema")
+    _expect(isinstance(schema, str), where, "missing or non-string $schema")
+    generation = schema_generation(schema, where=where)
+
+    priorities = data.get("default-priorities", {})
+    _expect(isinstance(priorities, dict), where, "default-priorities must be an object")
+    namespace_priorities = _names(
+        priorities.get("namespace", []), where, "default-priorities.namespace"
+    )
+    feature_priorities: dict[str, tuple[str, ...]] = {}
+    value_priorities: dict[str, dict[str, tuple[str, ...]]] = {}
+    static: dict[str, dict[str, tuple[str, ...]]] = {}
+    if generation is SchemaGeneration.PEP817:
+        raw_features = priorities.get("feature", {})
+        _expect(
+            isinstance(raw_features, dict), where, "default-priorities.feature must be an object"
+        )
+        for namespace, features in raw_features.items():
+            feature_priorities[namespace] = _names(
+                features, where, f"default-priorities.feature.{namespace}"
+            )
+        value_priorities = _namespace_table(
+            priorities.get("property", {}), where, "default-priorities.property"
+        )
+        static = _namespace_table(data.get("static-properties", {}), where, "static-properties")
+
+    providers: dict[str, ProviderInfo] = {}
+    raw_providers = data.get("providers", {})
+    _expect(isinstance(raw_providers, dict), where, "providers must be an object")
+    for namespace, raw in raw_providers.items():
+        key = f"providers.{namespace}"
+        _expect(
+            NAME_RE.fullmatch(namespace) is not None,
+            where,
+            f"invalid provider namespace {namespace!r}",
+        )
+        _expect(isinstance(raw, dict), where, f"{key} must be an object")
+        plugin_api = raw.get("plugin-api")
+        enable_if = raw.get("enable-if")
+        _expect(
+            plugin_api is None or isinstance(plugin_api, str),
+            where,
+            f"{key}.plugin-api must be a string",
+        )
+        _expect(
+            enable_if is None or isinstance(enable_if, str),
+            where,
+            f"{key}.enable-if must be a string",
+        )
+        for flag in ("optional", "install-time"):
+            _expect(
+                isinstance(raw.get(flag, False), bool), where, f"{key}.{flag} must be true or false"
+            )
+        if "static-properties" in raw:
+            static[namespace] = _feature_values(
+                raw["static-properties"], where, f"{key}.static-properties"
+            )
+        providers[namespace] = ProviderInfo(
+            requires=_strings(raw.get("requires", []), where, f"{key}.requires"),
+            plugin_api=plugin_api,
+            optional=raw.get("optional", False),
+            enable_if=enable_if,
+            install_time=raw.get("install-time", True),
+            feature_order=_names(raw.get("feature-order", []), where, f"{key}.feature-order"),
+            build_requires=_strings(raw.get("build-requires", []), where, f"{key}.build-requires"),
+        )
+        if providers[namespace].feature_order:
+            feature_priorities.setdefault(namespace, providers[namespace].feature_order)
+
+    raw_variants = data.get("variants")
+    _expect(isinstance(raw_variants, dict), where, "missing or non-object 'variants'")
+    variants: dict[str, VariantDescription] = {}
+    for label, properties in raw_variants.items():
+        try:
+            variants[label] = VariantDescription.from_mapping(
+                properties, where=f"{where}: variant {label!r}"
+            )
+        except InvalidProperty as exc:
+            raise InvalidVariantMetadata(str(exc)) from None
+
+    return VariantsDocument(
+        namespace_priorities=namespace_priorities,
+        variants=MappingProxyType(variants),
+        schema=schema,
+        providers=MappingProxyType(providers),
+        static_properties=_frozen(static),
+        feature_priorities=MappingProxyType(feature_priorities),
+        value_priorities=_frozen(value_priorities),
+    ).validate(where=where)
+
+
+def loads_variants_document(text: str | bytes, *, where: str) -> VariantsDocument:
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidVariantMetadata(f"{where}: not valid JSON: {exc}") from None
+    return parse_variants_document(data, where=where)
+
+
+def document_to_json(document: VariantsDocument, *, schema: str | None = None) -> dict[str, Any]:
+    """The JSON object for `document`, in the shape of `schema` (default: its own)."""
+    schema = schema or document.schema
+    generation = schema_generation(schema, where="output schema")
+    priorities: dict[str, Any] = {"namespace": list(document.namespace_priorities)}
+    out: dict[str, Any] = {"$schema": schema, "default-priorities": priorities}
+
+    def plain(table: Mapping[str, FeatureValues]) -> dict[str, dict[str, list[str]]]:
+        return {ns: {f: list(v) for f, v in feats.items()} for ns, feats in table.items()}
+
+    if generation is SchemaGeneration.PEP817:
+        if document.feature_priorities:
+            priorities["feature"] = {ns: list(f) for ns, f in document.feature_priorities.items()}
+        if document.value_priorities:
+            priorities["property"] = plain(document.value_priorities)
+        if document.static_properties:
+            out["static-properties"] = plain(document.static_properties)
+    providers: dict[str, dict[str, Any]] = {}
+    for namespace in sorted(
+        set(document.providers)
+        | (set(document.static_properties) if generation is SchemaGeneration.PROVIDERS else set())
+    ):
+        info = document.providers.get(namespace, ProviderInfo())
+        entry: dict[str, Any] = {}
+        if info.requires:
+            entry["requires"] = list(info.requires)
+        if info.plugin_api is not None:
+            entry["plugin-api"] = info.plugin_api
+        if info.optional:
+            entry["optional"] = True
+        if generation is SchemaGeneration.PEP817:
+            if info.enable_if is not None:
+                entry["enable-if"] = info.enable_if
+            if not info.install_time:
+                entry["install-time"] = False
+        if generation is SchemaGeneration.PROVIDERS:
+            if namespace in document.static_properties:
+                entry["static-properties"] = plain(document.static_properties)[namespace]
+            if info.feature_order:
+                entry["feature-order"] = list(info.feature_order)
+        providers[namespace] = entry
+    if providers:
+        out["providers"] = providers
+    out["variants"] = {
+        label: document.variants[label].to_mapping() for label in sorted(document.variants)
+    }
+    return out
+
+
+def dumps_variants_document(document: VariantsDocument, *, schema: str | None = None) -> str:
+    return json.dumps(document_to_json(document, schema=schema), indent=2, sort_keys=False) + "\n"

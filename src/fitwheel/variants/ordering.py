@@ -1,0 +1,208 @@
+"""PEP 825 ordering: which variants of a release a target can use, best first, and why not.
+
+Pure code. The caller supplies what the target supports (a profile's `SupportedProperties`);
+the release's own document adds its static properties, switches off optional providers that
+are not enabled and evaluates PEP 817-era `enable-if` markers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from fitwheel.variants.metadata import VariantsDocument
+from fitwheel.variants.properties import VariantDescription
+from fitwheel.variants.support import SupportedProperties
+
+_END = (sys.maxsize,)
+_SHOWN_VALUES = 6
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Compatible labels best first (null variant last, when listed) and why the rest are out."""
+
+    ranked: tuple[str, ...]
+    excluded: Mapping[str, str]
+
+    def position(self, label: str) -> int | None:
+        try:
+            return self.ranked.index(label)
+        except ValueError:
+            return None
+
+    def to_json(self) -> dict[str, object]:
+        return {"ranked": list(self.ranked), "excluded": dict(self.excluded)}
+
+
+@dataclass(frozen=True)
+class EffectiveSupport:
+    """What the target supports for one release, and why some namespaces are unavailable."""
+
+    supported: SupportedProperties
+    unavailable: Mapping[str, str]
+
+
+def effective_support(
+    document: VariantsDocument,
+    supported: SupportedProperties,
+    *,
+    enabled_optional: Collection[str] = (),
+    environment: Mapping[str, str] | None = None,
+    provided_namespaces: Collection[str] | None = None,
+) -> EffectiveSupport:
+    """Combine the target's support with what the release's document says.
+
+    `provided_namespaces` are the namespaces the caller has a provider for (None: trust
+    `supported` alone); a namespace outside it, with no static properties in the document,
+    is reported as served by an unknown provider.
+    """
+    from fitwheel.variants.markers import evaluate_marker
+
+    namespaces = dict(supported.namespaces)
+    unavailable: dict[str, str] = {}
+    used = set().union(*(d.namespaces for d in document.variants.values()))
+    for namespace in sorted(used | set(document.providers) | set(document.static_properties)):
+        provider = document.providers.get(namespace)
+        if namespace in document.static_properties:
+            namespaces[namespace] = document.static_properties[namespace]
+            continue
+        if provider is not None and provider.optional and namespace not in enabled_optional:
+            namespaces.pop(namespace, None)
+            unavailable[namespace] = (
+                f"the provider of namespace {namespace!r} is optional and not enabled"
+            )
+            continue
+        if (
+            provider is not None
+            and provider.enable_if is not None
+            and not evaluate_marker(provider.enable_if, environment=environment)
+        ):
+            namespaces.pop(namespace, None)
+            unavailable[namespace] = (
+                f"the provider of namespace {namespace!r} is disabled on this target by its "
+                f"enable-if marker {provider.enable_if!r}"
+            )
+            continue
+        if namespace in namespaces:
+            continue
+        if provided_namespaces is not None and namespace not in provided_namespaces:
+            who = f" ({provider.describe()})" if provider is not None else ""
+            unavailable[namespace] = (
+                f"namespace {namespace!r} needs a provider{who} that fitwheel does not have "
+                "built in, and the release gives no static-properties for it"
+            )
+        else:
+            unavailable[namespace] = f"the target supports nothing in namespace {namespace!r}"
+    return EffectiveSupport(
+        SupportedProperties(MappingProxyType(namespaces)), MappingProxyType(unavailable)
+    )
+
+
+def rank(
+    document: VariantsDocument,
+    supported: SupportedProperties,
+    *,
+    enabled_optional: Collection[str] = (),
+    environment: Mapping[str, str] | None = None,
+    provided_namespaces: Collection[str] | None = None,
+) -> Ranking:
+    """Order the release's variants for a target, as PEP 825 specifies."""
+    support = effective_support(
+        document,
+        supported,
+        enabled_optional=enabled_optional,
+        environment=environment,
+        provided_namespaces=provided_namespaces,
+    )
+    return rank_descriptions(
+        document.variants,
+        document.namespace_priorities,
+        support.supported,
+        feature_priorities=document.feature_priorities,
+        value_priorities=document.value_priorities,
+        unavailable=support.unavailable,
+    )
+
+
+class _Orders:
+    """Index lookups for (namespace, feature) positions and value positions."""
+
+    def __init__(
+        self,
+        namespace_priorities: tuple[str, ...],
+        supported: SupportedProperties,
+        feature_priorities: Mapping[str, tuple[str, ...]],
+        value_priorities: Mapping[str, Mapping[str, tuple[str, ...]]],
+    ) -> None:
+        self.positions: dict[tuple[str, str], tuple[int, int]] = {}
+        self.values: dict[tuple[str, str], dict[str, int]] = {}
+        for ns_index, namespace in enumerate(namespace_priorities):
+            features = supported.namespaces.get(namespace)
+            if not features:
+                continue
+            preferred = [f for f in feature_priorities.get(namespace, ()) if f in features]
+            order = preferred + [f for f in features if f not in preferred]
+            for f_index, feature in enumerate(order):
+                values = features[feature]
+                first = [
+                    v for v in value_priorities.get(namespace, {}).get(feature, ()) if v in values
+                ]
+                ordered = first + [v for v in values if v not in first]
+                self.positions[(namespace, feature)] = (ns_index, f_index)
+                self.values[(namespace, feature)] = {v: i for i, v in enumerate(ordered)}
+
+
+def rank_descriptions(
+    variants: Mapping[str, VariantDescription],
+    namespace_priorities: tuple[str, ...],
+    supported: SupportedProperties,
+    *,
+    feature_priorities: Mapping[str, tuple[str, ...]] = MappingProxyType({}),
+    value_priorities: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({}),
+    unavailable: Mapping[str, str] = MappingProxyType({}),
+) -> Ranking:
+    """Rank labelled variants.
+
+    Each compatible variant gets the sorted list of `(namespace index, feature index, best
+    value index)` over its features; lists compare lexicographically, a list that is a prefix
+    of another loses to it (more properties win), and a full tie is broken by label. The null
+    variant's list is empty, so it follows every real variant.
+    """
+    orders = _Orders(namespace_priorities, supported, feature_priorities, value_priorities)
+    keyed: list[tuple[list[tuple[int, ...]], str]] = []
+    excluded: dict[str, str] = {}
+    for label, description in variants.items():
+        key: list[tuple[int, ...]] = []
+        reason = None
+        for (namespace, feature), values in description.features.items():
+            lookup = orders.values.get((namespace, feature))
+            if lookup is None:
+                reason = unavailable.get(namespace) or (
+                    f"the target supports nothing for {namespace} :: {feature}"
+                )
+                break
+            best = min((lookup[v] for v in values if v in lookup), default=None)
+            if best is None:
+                reason = (
+                    f"{namespace} :: {feature}: none of {_shown(values)} is supported "
+                    f"(the target supports {_shown(tuple(lookup))})"
+                )
+                break
+            key.append((*orders.positions[(namespace, feature)], best))
+        if reason is not None:
+            excluded[label] = reason
+            continue
+        key.sort()
+        key.append(_END)
+        keyed.append((key, label))
+    keyed.sort()
+    return Ranking(tuple(label for _, label in keyed), MappingProxyType(excluded))
+
+
+def _shown(values: tuple[str, ...]) -> str:
+    if len(values) <= _SHOWN_VALUES:
+        return ", ".join(values)
+    return ", ".join(values[:_SHOWN_VALUES]) + f", … ({len(values)} in all)"
