@@ -37,3 +37,7 @@ class InvalidMarker(FitwheelError):
 
 class InvalidWheel(FitwheelError):
     """A wheel archive is unreadable or unsafe (path traversal, links, duplicates, bad RECORD)."""
+
+
+class UnknownBuildProperty(FitwheelError):
+    """A variant property has no known compiler flags (`fitwheel build-flags`)."""
