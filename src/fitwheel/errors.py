@@ -41,3 +41,15 @@ class InvalidWheel(FitwheelError):
 
 class UnknownBuildProperty(FitwheelError):
     """A variant property has no known compiler flags (`fitwheel build-flags`)."""
+
+
+class IndexUnavailable(FitwheelError):
+    """An index or one of its files cannot be fetched (timeout, refused, HTTP error, missing)."""
+
+
+class InvalidIndexPage(FitwheelError):
+    """An index page (PEP 503 HTML or PEP 691 JSON) is malformed."""
+
+
+class ProjectNotFound(FitwheelError):
+    """The index has no page for the project."""
