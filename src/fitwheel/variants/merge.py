@@ -49,15 +49,22 @@ def merge_documents(a: VariantsDocument, b: VariantsDocument) -> VariantsDocumen
             "cannot merge: default-priorities.namespace lists are not prefixes of each other "
             f"({list(a.namespace_priorities)} vs {list(b.namespace_priorities)})"
         )
+    providers = _union("provider for namespace", a.providers, b.providers)
     schema = max(
         (a.schema, b.schema),
         key=lambda s: (_GENERATION_RANK[schema_generation(s, where="merge")], s),
     )
+    if providers and schema_generation(schema, where="merge") is SchemaGeneration.PEP825:
+        # PEP 825 files carry no provider table; keep the generation that can hold it.
+        schema = min(
+            (a.schema, b.schema),
+            key=lambda s: (_GENERATION_RANK[schema_generation(s, where="merge")], s),
+        )
     return VariantsDocument(
         namespace_priorities=long,
         variants=_union("label", a.variants, b.variants),
         schema=schema,
-        providers=_union("provider for namespace", a.providers, b.providers),
+        providers=providers,
         static_properties=_union(
             "static-properties for namespace", a.static_properties, b.static_properties
         ),

@@ -72,6 +72,7 @@ class ProviderInfo:
     install_time: bool = True
     feature_order: tuple[str, ...] = ()
     build_requires: tuple[str, ...] = ()
+    builtin: str | None = None
 
     def describe(self) -> str:
         parts = []
@@ -79,6 +80,8 @@ class ProviderInfo:
             parts.append(f"requires {', '.join(self.requires)}")
         if self.plugin_api:
             parts.append(f"plugin-api {self.plugin_api}")
+        if self.builtin:
+            parts.append(f"builtin {self.builtin}")
         return "; ".join(parts) or "no requirements"
 
 
@@ -235,6 +238,10 @@ def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
         _expect(isinstance(raw, dict), where, f"{key} must be an object")
         plugin_api = raw.get("plugin-api")
         enable_if = raw.get("enable-if")
+        builtin = raw.get("builtin")
+        _expect(
+            builtin is None or isinstance(builtin, str), where, f"{key}.builtin must be a string"
+        )
         _expect(
             plugin_api is None or isinstance(plugin_api, str),
             where,
@@ -261,6 +268,7 @@ def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
             install_time=raw.get("install-time", True),
             feature_order=_names(raw.get("feature-order", []), where, f"{key}.feature-order"),
             build_requires=_strings(raw.get("build-requires", []), where, f"{key}.build-requires"),
+            builtin=builtin,
         )
         if providers[namespace].feature_order:
             feature_priorities.setdefault(namespace, providers[namespace].feature_order)
@@ -333,8 +341,12 @@ def document_to_json(document: VariantsDocument, *, schema: str | None = None) -
         if generation is SchemaGeneration.PROVIDERS:
             if namespace in document.static_properties:
                 entry["static-properties"] = plain(document.static_properties)[namespace]
-            if info.feature_order:
-                entry["feature-order"] = list(info.feature_order)
+            static = document.static_properties.get(namespace, {})
+            order = info.feature_order or (tuple(static) if len(static) > 1 else ())
+            if order:
+                entry["feature-order"] = list(order)
+            if info.builtin is not None:
+                entry["builtin"] = info.builtin
         providers[namespace] = entry
     if providers:
         out["providers"] = providers

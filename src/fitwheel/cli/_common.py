@@ -1,0 +1,21 @@
+"""Helpers shared by the command modules (argument types, output)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def add_format_option(parser: Any) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output for people (text, the default) or programs (json)",
+    )

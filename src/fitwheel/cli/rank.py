@@ -1,0 +1,61 @@
+"""`fitwheel rank`: a release's labels, best first for a profile, and why others are excluded."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from fitwheel.cli._common import add_format_option
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "rank",
+        help="order a release's variants for a machine profile",
+        description="Read a {name}-{version}-variants.json (or a wheel's variant.json) and print "
+        "its compatible labels best first (PEP 825 order), and why each other label is excluded. "
+        "Exit status 1 when no label is compatible.",
+    )
+    parser.add_argument("variants_json", metavar="VARIANTS_JSON")
+    parser.add_argument(
+        "--profile",
+        required=True,
+        metavar="FILE",
+        help="profile of the target machine (TOML or JSON)",
+    )
+    parser.add_argument(
+        "--enable-provider",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
+        help="treat the optional provider of NAMESPACE as enabled (repeatable)",
+    )
+    add_format_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fitwheel.cli._common import print_json
+    from fitwheel.profile import load_profile
+    from fitwheel.variants.ordering import rank
+    from fitwheel.wheel.generate import read_variants_json
+
+    document = read_variants_json(Path(args.variants_json))
+    profile = load_profile(args.profile)
+    ranking = rank(document, profile.variants, enabled_optional=args.enable_provider)
+    if args.format == "json":
+        print_json(ranking.to_json())
+    else:
+        if ranking.ranked:
+            print("compatible, best first:")
+            for position, label in enumerate(ranking.ranked, 1):
+                print(f"  {position}. {label}  ({document.variants[label]})")
+        else:
+            print("no compatible variant")
+        if ranking.excluded:
+            print("excluded:")
+            for label, reason in sorted(ranking.excluded.items()):
+                print(f"  {label}: {reason}")
+    return 0 if ranking.ranked else 1

@@ -1,0 +1,82 @@
+"""`fitwheel variants label|generate|merge`: work with variants metadata."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "variants",
+        help="label, generate and merge variants metadata",
+        description="Work with {name}-{version}-variants.json files.",
+    )
+    commands = parser.add_subparsers(dest="variants_command", metavar="SUBCOMMAND", required=True)
+
+    label = commands.add_parser(
+        "label",
+        help="print the default (hash) label of a property set",
+        description="Print variantlib's default label: the first 8 hex digits of sha256 over the "
+        "sorted 'ns :: feature :: value' lines.",
+    )
+    label.add_argument("properties", nargs="+", metavar="PROPERTY", help="'ns :: feature :: value'")
+    label.set_defaults(func=run_label)
+
+    generate = commands.add_parser(
+        "generate",
+        help="write {name}-{version}-variants.json beside the variant wheels in DIR",
+        description="For every release with variant wheels in DIR, merge their variant.json "
+        "files (and an existing variants.json) and write {name}-{version}-variants.json.",
+    )
+    generate.add_argument("directory", metavar="DIR")
+    generate.set_defaults(func=run_generate)
+
+    merge = commands.add_parser(
+        "merge",
+        help="merge two variants.json files",
+        description="Merge two variants documents of one release: namespace priorities must be "
+        "prefixes of each other, labels must agree.",
+    )
+    merge.add_argument("first", metavar="A")
+    merge.add_argument("second", metavar="B")
+    merge.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    merge.set_defaults(func=run_merge)
+
+
+def run_label(args: argparse.Namespace) -> int:
+    from fitwheel.variants.properties import hash_label, parse_property
+
+    print(hash_label(parse_property(p) for p in args.properties))
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from fitwheel.wheel.generate import generate_variants_json
+
+    written = generate_variants_json(args.directory)
+    for path in written:
+        print(path)
+    if not written:
+        print(f"no variant wheels in {args.directory}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fitwheel.variants.merge import merge_documents
+    from fitwheel.variants.metadata import dumps_variants_document
+    from fitwheel.wheel.generate import read_variants_json, write_atomically
+
+    merged = merge_documents(
+        read_variants_json(Path(args.first)), read_variants_json(Path(args.second))
+    )
+    text = dumps_variants_document(merged)
+    if args.output:
+        write_atomically(Path(args.output), text.encode())
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,1 @@
+"""Wheel archives: read safely, turn into variant wheels and back, describe releases."""

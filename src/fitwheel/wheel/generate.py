@@ -1,0 +1,103 @@
+"""A release's `{name}-{version}-variants.json`, computed from its variant wheels."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fitwheel.errors import FitwheelError, VariantMetadataConflict
+from fitwheel.variants.merge import merge_documents
+from fitwheel.variants.metadata import (
+    VariantsDocument,
+    dumps_variants_document,
+    loads_variants_document,
+)
+from fitwheel.wheel.variant import read_wheel_variant
+
+
+@dataclass(frozen=True)
+class Release:
+    """The `{name}-{version}` prefix its wheel filenames share (name as escaped in them)."""
+
+    name: str
+    version: str
+
+    @property
+    def variants_json_name(self) -> str:
+        return f"{self.name}-{self.version}-variants.json"
+
+
+def release_of(wheel_filename: str) -> Release:
+    name, version = wheel_filename.split("-", 2)[:2]
+    return Release(name, version)
+
+
+def release_documents(
+    wheels: Iterable[Path], *, progress: Callable[[Path], None] | None = None
+) -> dict[Release, VariantsDocument]:
+    """Merge the `variant.json` of every variant wheel, per release."""
+    documents: dict[Release, VariantsDocument] = {}
+    for wheel in sorted(wheels):
+        if progress is not None:
+            progress(wheel)
+        variant = read_wheel_variant(wheel)
+        if variant.document is None:
+            continue
+        release = release_of(wheel.name)
+        previous = documents.get(release)
+        try:
+            documents[release] = (
+                variant.document
+                if previous is None
+                else merge_documents(previous, variant.document)
+            )
+        except VariantMetadataConflict as exc:
+            raise VariantMetadataConflict(f"{wheel}: {exc}") from None
+    return documents
+
+
+def read_variants_json(path: Path) -> VariantsDocument:
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise FitwheelError(f"cannot read {path}: {exc.strerror}") from None
+    return loads_variants_document(text, where=str(path))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".fitwheel-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def generate_variants_json(directory: str | Path) -> list[Path]:
+    """Write or update `{name}-{version}-variants.json` beside the variant wheels in a folder.
+
+    An existing file is merged with what the wheels say (it may gain labels, never change
+    one). Returns the files written.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FitwheelError(f"{directory}: not a folder")
+    written = []
+    for release, document in sorted(
+        release_documents(directory.glob("*.whl")).items(),
+        key=lambda item: (item[0].name, item[0].version),
+    ):
+        target = directory / release.variants_json_name
+        if target.exists():
+            try:
+                document = merge_documents(read_variants_json(target), document)
+            except VariantMetadataConflict as exc:
+                raise VariantMetadataConflict(f"{target}: {exc}") from None
+        write_atomically(target, dumps_variants_document(document).encode())
+        written.append(target)
+    return written
