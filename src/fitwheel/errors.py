@@ -53,3 +53,17 @@ class InvalidIndexPage(FitwheelError):
 
 class ProjectNotFound(FitwheelError):
     """The index has no page for the project."""
+
+
+class UpstreamError(FitwheelError):
+    """An upstream index or file host failed: unreachable, timed out, or an error status."""
+
+    def __init__(self, url: str, reason: str, *, status: int = 502) -> None:
+        super().__init__(f"upstream {url} failed: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+class InstallerNotFound(FitwheelError):
+    """`fitwheel pip` / `fitwheel uv` cannot find the installer it wraps."""
