@@ -71,7 +71,7 @@ def parse_variant_wheel_filename(filename: str) -> VariantWheelFilename:
     try:
         name, version, build, tags = parse_wheel_filename(base)
     except InvalidWheelFilename as exc:
-        raise InvalidVariantWheelFilename(str(exc)) from None
+        raise InvalidVariantWheelFilename(f"invalid wheel filename {filename!r}: {exc}") from None
     return VariantWheelFilename(filename, name, version, build, tags, label)
 
 

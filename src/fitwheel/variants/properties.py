@@ -100,7 +100,10 @@ class VariantDescription:
                         raise InvalidProperty(
                             f"{where}: {namespace} :: {feature} has a non-string value {value!r}"
                         )
-                    props.add(VariantProperty(namespace, feature, value))
+                    try:
+                        props.add(VariantProperty(namespace, feature, value))
+                    except InvalidProperty as exc:
+                        raise InvalidProperty(f"{where}: {exc}") from None
         return cls(frozenset(props))
 
     @property
