@@ -154,7 +154,7 @@ def test_malformed_json_is_a_named_error() -> None:
 def test_variant_json_has_exactly_one_label() -> None:
     doc = parse_variants_document(PEP825_DOC, where="t")
     with pytest.raises(InvalidVariantMetadata, match="exactly one"):
-        doc.single_label
+        _ = doc.single_label
 
 
 def _doc(namespaces: list[str], variants: dict[str, Any]) -> Any:

@@ -451,18 +451,21 @@ def cpu_override(
     env = os.environ if environ is None else environ
     if namespace == "x86_64":
         raw = env.get(X86_64_LEVEL_ENV, "")
-        if not raw:
-            return None
-        level = parse_x86_64_level(raw)
-        flags = frozenset().union(*X86_64_LEVEL_FLAGS[:level])
-        return x86_64_properties(flags)
+        return x86_64_level_properties(parse_x86_64_level(raw)) if raw else None
     if namespace == "aarch64":
         raw = env.get(AARCH64_VERSION_ENV, "")
-        if not raw:
-            return None
-        version = parse_aarch64_version(raw)
-        return aarch64_properties(dict(AARCH64_VERSIONS)[version])
+        return aarch64_version_properties(parse_aarch64_version(raw)) if raw else None
     return None
+
+
+def x86_64_level_properties(level: int) -> dict[str, list[str]]:
+    """The `x86_64` properties of a CPU known only by its level: the level and its mandatory flags."""
+    return x86_64_properties(frozenset().union(*X86_64_LEVEL_FLAGS[:level]))
+
+
+def aarch64_version_properties(version: str) -> dict[str, list[str]]:
+    """The `aarch64` properties of a CPU known only by its version and its mandatory extensions."""
+    return aarch64_properties(dict(AARCH64_VERSIONS)[version])
 
 
 def interpreter_machine(executable: str | None = None) -> str:
