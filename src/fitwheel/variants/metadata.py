@@ -26,7 +26,9 @@ from fitwheel.variants.properties import (
 )
 
 SCHEMA_PEP817 = "https://variants-schema.wheelnext.dev/v0.0.3.json"
-SCHEMA_PROVIDERS = "https://variants-schema.wheelnext.dev/v0.2.0.json"
+SCHEMA_PROVIDERS = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+"""What fitwheel writes for the providers draft; uv knows this URL (variantlib 0.2.x writes
+`…/v0.2.0.json` without `peps/850/`, which reads the same)."""
 SCHEMA_PEP825 = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
 SUPPORTED_MAJOR = 0
 _VERSION_RE = re.compile(r"/v(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)\.json$")
