@@ -1,0 +1,141 @@
+"""Detection: probe this interpreter and machine (or read a profile) and run the providers.
+
+`detect()` returns a `Profile` for Python callers; `detect_document()` returns the same content
+as the plain profile document, without importing the format layer, for `fitwheel detect`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fitwheel.errors import FitwheelError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from fitwheel.profile import Profile
+
+PROFILE_ENV = "FITWHEEL_PROFILE"
+DEFAULT_TIMEOUT = 10.0
+
+
+class InvalidOverride(FitwheelError):
+    """An override environment variable has a value that cannot be understood."""
+
+
+def detect(
+    sysroot: str = "/",
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
+    environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
+) -> Profile:
+    """The profile of this interpreter and machine, or of the profile file that replaces them.
+
+    `profile` (else `FITWHEEL_PROFILE`) names a profile file; `sysroot` reads the Linux
+    pseudo-files under another root and skips the live driver probes. Raises `FitwheelError`
+    for a malformed override or profile, never for what a probe could not find out.
+    """
+    from fitwheel.profile import profile_from_document
+
+    document = detect_document(sysroot, timeout, use_cache, environ, profile)
+    return profile_from_document(document, where=document.get("fitwheel", {}).get("source", ""))
+
+
+def detect_document(
+    sysroot: str = "/",
+    timeout: float = DEFAULT_TIMEOUT,
+    use_cache: bool = True,
+    environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """`{"interpreter", "variants", "facts", "fitwheel": {"source"}}` as plain data."""
+    env = os.environ if environ is None else environ
+    path = profile or env.get(PROFILE_ENV, "")
+    if path:
+        return profile_document(path)
+    check_overrides(env)
+
+    from fitwheel.probe.amd import probe_amd
+    from fitwheel.probe.cpu import probe_cpu
+    from fitwheel.probe.intel import probe_intel
+    from fitwheel.probe.interpreter import probe_interpreter
+    from fitwheel.probe.nvidia import probe_nvidia
+    from fitwheel.providers import provide_all
+
+    interpreter = probe_interpreter()
+    facts: dict[str, Any] = {"cpu": probe_cpu(interpreter["architecture"], sysroot, env)}
+    facts["nvidia"] = probe_nvidia(sysroot, timeout, use_cache, env)
+    for name, table in (("amd", probe_amd(sysroot, env)), ("intel", probe_intel(sysroot))):
+        if table:
+            facts[name] = table
+    return {
+        "interpreter": interpreter,
+        "variants": provide_all(facts),
+        "facts": facts,
+        "fitwheel": {"source": "detected" if sysroot == "/" else f"sysroot {sysroot}"},
+    }
+
+
+def check_overrides(environ: Mapping[str, str]) -> None:
+    """Raise `InvalidOverride` naming the variable when an override value is malformed."""
+    from fitwheel.probe.amd import GFX_ENV, parse_gfx_list
+    from fitwheel.probe.nvidia import (
+        ARCH_ENVS,
+        DRIVER_ENVS,
+        parse_compute_capabilities,
+        parse_cuda_version,
+    )
+    from fitwheel.runtime.cpu import (
+        AARCH64_VERSION_ENV,
+        X86_64_LEVEL_ENV,
+        parse_aarch64_version,
+        parse_x86_64_level,
+    )
+
+    checks: list[tuple[str, Any]] = [
+        (X86_64_LEVEL_ENV, parse_x86_64_level),
+        (AARCH64_VERSION_ENV, parse_aarch64_version),
+        (GFX_ENV, parse_gfx_list),
+        *((name, parse_cuda_version) for name in DRIVER_ENVS),
+        *((name, parse_compute_capabilities) for name in ARCH_ENVS),
+    ]
+    for name, parse in checks:
+        value = environ.get(name, "")
+        if not value.strip():
+            continue
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise InvalidOverride(f"{name}: {exc}; unset it or leave it empty") from None
+
+
+def profile_document(path: str) -> dict[str, Any]:
+    """A profile file as a full document: `[variants.NS]` as written, the other namespaces from
+    `[facts]` through the providers, and the running interpreter when `[interpreter]` is absent."""
+    from fitwheel.errors import InvalidProfile
+    from fitwheel.probe.interpreter import probe_interpreter
+    from fitwheel.profile import load_profile, profile_to_document
+    from fitwheel.providers import BUILTIN_NAMESPACES, provider
+
+    document = profile_to_document(load_profile(path))
+    facts = document.get("facts", {})
+    variants: dict[str, Any] = dict(document.get("variants", {}))
+    for namespace in BUILTIN_NAMESPACES:
+        if namespace in variants:
+            continue
+        try:
+            properties = provider(namespace)(facts)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidProfile(f"{path}: [facts] for {namespace}: {exc}") from None
+        if properties:
+            variants[namespace] = properties
+    interpreter = document.get("interpreter")
+    return {
+        "interpreter": interpreter if interpreter is not None else probe_interpreter(),
+        "variants": variants,
+        "facts": facts,
+        "fitwheel": {"source": f"profile {path}"},
+    }

@@ -1,0 +1,1 @@
+"""Facts about a machine, one module per source; a probe returns facts or "unknown", never raises."""

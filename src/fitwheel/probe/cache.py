@@ -1,0 +1,71 @@
+"""Disk cache for slow driver facts, valid only while its key (boot, driver, files, devices) holds.
+
+One small JSON file per fact source, `{"key": ..., "facts": ...}`. The key is compared whole, not
+hashed (hashlib's import costs more than the comparison), so a hit is one file read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CACHE_DIR_ENV = "FITWHEEL_CACHE_DIR"
+_FORMAT = 1
+
+
+def cache_dir(environ: dict[str, str] | None = None) -> str:
+    """`FITWHEEL_CACHE_DIR`, else the platform's user cache folder + `fitwheel`."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(CACHE_DIR_ENV, "")
+    if explicit:
+        return explicit
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "fitwheel")
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "fitwheel", "Cache")
+    base = env.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    return os.path.join(base, "fitwheel")
+
+
+def boot_id(sysroot: str = "/") -> str | None:
+    """Linux's per-boot random id: a reboot (new driver state, new devices) changes it."""
+    try:
+        with open(os.path.join(sysroot, "proc/sys/kernel/random/boot_id")) as stream:
+            return stream.read().strip() or None
+    except OSError:
+        return None
+
+
+def load(name: str, key: Any, directory: str) -> dict[str, Any] | None:
+    """The facts stored under `name` if they were stored with exactly `key`; else None."""
+    try:
+        with open(os.path.join(directory, f"{name}.json"), "rb") as stream:
+            document = json.loads(stream.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        return None
+    if document.get("key") != json.loads(json.dumps(key)):
+        return None
+    facts = document.get("facts")
+    return facts if isinstance(facts, dict) else None
+
+
+def store(name: str, key: Any, facts: dict[str, Any], directory: str) -> None:
+    """Write atomically (rename), so a concurrent reader sees the old or the new file, never half."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        target = os.path.join(directory, f"{name}.json")
+        temporary = f"{target}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump({"format": _FORMAT, "key": key, "facts": facts}, stream)
+        os.replace(temporary, target)
+    except OSError:
+        pass  # a read-only home only costs the next run a fresh probe

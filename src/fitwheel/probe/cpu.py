@@ -1,0 +1,47 @@
+"""CPU facts for a profile: the raw flags and the interpreter's architecture (via runtime.cpu)."""
+
+from __future__ import annotations
+
+import os
+
+from fitwheel.runtime.cpu import (
+    AARCH64_VERSION_ENV,
+    X86_64_LEVEL_ENV,
+    parse_aarch64_version,
+    parse_x86_64_level,
+    read_cpu_flags,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+
+def probe_cpu(
+    architecture: str, sysroot: str = "/", environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The `[facts.cpu]` table: `architecture`, `flags`, and an override's level/version.
+
+    With `FITWHEEL_X86_64_LEVEL` / `FITWHEEL_AARCH64_VERSION` set for the interpreter's
+    architecture the CPU is not read at all: the override describes another machine.
+    """
+    env = os.environ if environ is None else environ
+    facts: dict[str, Any] = {"architecture": architecture}
+    if architecture in ("x86_64", "x32") and env.get(X86_64_LEVEL_ENV, ""):
+        level = parse_x86_64_level(env[X86_64_LEVEL_ENV])
+        facts["x86_64_level"] = f"v{level}"
+        facts["sources"] = {"x86_64_level": X86_64_LEVEL_ENV}
+        return facts
+    if architecture == "aarch64" and env.get(AARCH64_VERSION_ENV, ""):
+        facts["aarch64_version"] = parse_aarch64_version(env[AARCH64_VERSION_ENV])
+        facts["sources"] = {"aarch64_version": AARCH64_VERSION_ENV}
+        return facts
+    flags = read_cpu_flags(sysroot)
+    if flags:
+        facts["flags"] = sorted(flags)
+    else:
+        facts["unknown"] = {
+            "flags": f"no flags/Features in {os.path.join(sysroot, 'proc/cpuinfo')}"
+        }
+    return facts

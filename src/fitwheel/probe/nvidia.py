@@ -1,0 +1,296 @@
+"""NVIDIA facts: kernel driver version, CUDA driver version, compute capability of each device.
+
+Cheapest source first: overrides, then the kernel module's version file, then NVML and libcuda in
+a child process (`nvidia_child.py`, hard timeout), whose answer is cached on disk. The library
+probe runs whether or not the kernel module file exists (WSL has none).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fitwheel.probe import cache
+from fitwheel.probe.libraries import file_identity, find_library
+from fitwheel.probe.pci import NVIDIA_VENDOR, display_devices
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+DRIVER_ENVS = ("FITWHEEL_CUDA_DRIVER", "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION")
+ARCH_ENVS = ("FITWHEEL_CUDA_ARCH", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH")
+LIBRARIES = ("libnvidia-ml.so.1", "libcuda.so.1")
+CACHE_NAME = "nvidia"
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nvidia_child.py")
+
+
+def override(names: tuple[str, ...], environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(variable, value) of the first non-empty variable in `names`: FITWHEEL_* before uv's."""
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def parse_cuda_version(value: str) -> str:
+    """`12.8`, `12.8.1` or `12080` (as cuDriverGetVersion gives) -> `12.8`; ValueError otherwise."""
+    text = value.strip()
+    if text.isdigit() and len(text) >= 4:
+        number = int(text)
+        return f"{number // 1000}.{number % 1000 // 10}"
+    parts = text.split(".")
+    if 1 <= len(parts) <= 3 and all(part.isdigit() for part in parts):
+        return f"{int(parts[0])}.{int(parts[1]) if len(parts) > 1 else 0}"
+    raise ValueError(f"invalid CUDA version {value!r}: expected MAJOR.MINOR such as 12.8")
+
+
+def parse_compute_capabilities(value: str) -> list[str]:
+    """`8.6,9.0` (or `86`, `sm_90`) -> ["8.6", "9.0"]; ValueError otherwise."""
+    capabilities = []
+    for item in value.replace(" ", "").split(","):
+        text = item.lower().removeprefix("sm_").removesuffix("_real")
+        major, dot, minor = text.partition(".")
+        if not dot and text.isdigit() and len(text) >= 2:
+            major, minor = text[:-1], text[-1]
+        if not (major.isdigit() and minor.isdigit()):
+            raise ValueError(
+                f"invalid compute capability {item!r}: expected MAJOR.MINOR[,...] such as 8.6,9.0"
+            )
+        capabilities.append(f"{int(major)}.{int(minor)}")
+    return capabilities
+
+
+def kernel_driver_version(sysroot: str) -> str | None:
+    """From `/sys/module/nvidia/version` or `/proc/driver/nvidia/version` (`NVRM version: ...`)."""
+    try:
+        with open(os.path.join(sysroot, "sys/module/nvidia/version")) as stream:
+            version = stream.read().strip()
+            if version:
+                return version
+    except OSError:
+        pass
+    try:
+        with open(os.path.join(sysroot, "proc/driver/nvidia/version")) as stream:
+            first = stream.readline()
+    except OSError:
+        return None
+    # "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024"
+    for word in first.split():
+        if word[:1].isdigit() and word.count(".") >= 1:
+            return word
+    return None
+
+
+def probe_nvidia(
+    sysroot: str = "/",
+    timeout: float = 10.0,
+    use_cache: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The `[facts.nvidia]` table. Never raises: what is unknown is named in `unknown`, with why.
+
+    Overrides must already be valid (see `parse_cuda_version`, `parse_compute_capabilities`).
+    """
+    env = os.environ if environ is None else environ
+    facts: dict[str, Any] = {}
+    unknown: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    driver_override = override(DRIVER_ENVS, env)
+    arch_override = override(ARCH_ENVS, env)
+    if driver_override:
+        facts["cuda_driver_version"] = parse_cuda_version(driver_override[1])
+        sources["cuda_driver_version"] = driver_override[0]
+    if arch_override:
+        facts["compute_capabilities"] = parse_compute_capabilities(arch_override[1])
+        sources["compute_capabilities"] = arch_override[0]
+    if driver_override and arch_override:
+        return _finish(facts, sources, unknown)
+    if sys.platform == "darwin":
+        return _finish(facts, sources, _unknown_rest(facts, "there is no CUDA on macOS"))
+
+    kernel = kernel_driver_version(sysroot)
+    if kernel:
+        facts["kernel_driver_version"] = kernel
+    if sysroot != "/":
+        reason = f"driver libraries are not probed with --sysroot {sysroot}"
+        return _finish(facts, sources, _unknown_rest(facts, reason))
+    libraries = {name: find_library(name, dict(env)) for name in LIBRARIES}
+    if sys.platform.startswith("linux") and not any(libraries.values()):
+        reason = (
+            "no NVIDIA driver library (libnvidia-ml.so.1, libcuda.so.1) in LD_LIBRARY_PATH, "
+            "/etc/ld.so.cache, the default directories or /usr/lib/wsl/lib"
+        )
+        return _finish(facts, sources, _unknown_rest(facts, reason))
+
+    key = {
+        "boot_id": cache.boot_id(sysroot),
+        "kernel_driver_version": kernel,
+        "libraries": {name: [file_identity(p) for p in paths] for name, paths in libraries.items()},
+        "devices": _device_list(sysroot),
+        "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
+        "python": sys.executable,
+    }
+    directory = cache.cache_dir(dict(env))
+    probed = cache.load(CACHE_NAME, key, directory) if use_cache else None
+    if probed is None:
+        probed = run_child(timeout)
+        if use_cache and probed.get("complete"):
+            cache.store(CACHE_NAME, key, probed, directory)
+    else:
+        probed = {**probed, "cached": True}
+    for name, value in probed.get("facts", {}).items():
+        if name not in facts:
+            facts[name] = value
+            sources[name] = probed.get("sources", {}).get(name, "driver")
+    if probed.get("cached"):
+        facts["from_cache"] = True
+    reasons = probed.get("unknown", {})
+    for name in ("cuda_driver_version", "compute_capabilities"):
+        if name not in facts:
+            unknown[name] = reasons.get(name) or probed.get("error") or "not reported"
+    return _finish(facts, sources, unknown)
+
+
+def _unknown_rest(facts: dict[str, Any], reason: str) -> dict[str, str]:
+    return {
+        name: reason
+        for name in ("cuda_driver_version", "compute_capabilities")
+        if name not in facts
+    }
+
+
+def _finish(
+    facts: dict[str, Any], sources: dict[str, str], unknown: dict[str, str]
+) -> dict[str, Any]:
+    if sources:
+        facts["sources"] = sources
+    if unknown:
+        facts["unknown"] = unknown
+    return facts
+
+
+def _device_list(sysroot: str) -> list[str]:
+    # The driver's own list is one directory read; the PCI scan is the fallback (containers).
+    try:
+        return sorted(os.listdir(os.path.join(sysroot, "proc/driver/nvidia/gpus")))
+    except OSError:
+        pass
+    devices = [str(device["address"]) for device in display_devices(sysroot, NVIDIA_VENDOR)]
+    if os.path.exists(os.path.join(sysroot, "dev/dxg")):
+        devices.append("dxg")  # WSL: the GPUs sit behind the DirectX paravirtual device
+    return devices
+
+
+def run_child(timeout: float) -> dict[str, Any]:
+    """Run `nvidia_child.py` in `python -I -S`, killed (with its process group) after `timeout`.
+
+    Returns `{"facts", "sources", "unknown", "complete"}` or `{"error": reason}`.
+    """
+    import json
+    import signal
+    import subprocess
+
+    command = [sys.executable, "-I", "-S", _CHILD]
+    try:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=sys.platform != "win32",
+        )
+    except OSError as exc:
+        return {"error": f"could not start the driver probe: {exc}"}
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        _kill(child, signal)
+        stdout, stderr = child.communicate()
+        timed_out = True
+    messages = []
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        try:
+            messages.append(json.loads(line))
+        except ValueError:
+            continue
+    last_call = next((m["call"] for m in reversed(messages) if "call" in m), None)
+    result = next((m["result"] for m in messages if "result" in m), None)
+    if timed_out:
+        return {"error": f"the NVIDIA driver did not answer within {timeout:g} s (in {last_call})"}
+    if result is None:
+        code = child.returncode
+        how = f"signal {_signal_name(signal, -code)}" if code < 0 else f"exit status {code}"
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        suffix = f": {detail[0]}" if detail[0] and code >= 0 else ""
+        return {"error": f"the NVIDIA driver probe crashed in {last_call} ({how}){suffix}"}
+    return merge_driver_results(result)
+
+
+def _kill(child: Any, signal: Any) -> None:
+    try:
+        if sys.platform == "win32":
+            child.kill()
+        else:
+            os.killpg(child.pid, signal.SIGKILL)
+    except OSError:
+        child.kill()
+
+
+def _signal_name(signal: Any, number: int) -> str:
+    try:
+        return str(signal.Signals(number).name)
+    except ValueError:
+        return str(number)
+
+
+def merge_driver_results(result: dict[str, Any]) -> dict[str, Any]:
+    """Combine NVML's and libcuda's answers: libcuda first, as it honours CUDA_VISIBLE_DEVICES."""
+    nvml = result.get("nvml") or {}
+    cuda = result.get("cuda") or {}
+    facts: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    unknown: dict[str, str] = {}
+    if "driver_version" in nvml:
+        facts["driver_version"] = nvml["driver_version"]
+    for source, answer in (("libcuda", cuda), ("nvml", nvml)):
+        if "cuda_driver_version" in answer and "cuda_driver_version" not in facts:
+            facts["cuda_driver_version"] = parse_cuda_version(str(answer["cuda_driver_version"]))
+            sources["cuda_driver_version"] = source
+    if "compute_capabilities" in cuda:
+        facts["compute_capabilities"] = cuda["compute_capabilities"]
+        sources["compute_capabilities"] = "libcuda"
+    elif "compute_capabilities" in nvml:
+        visible = _visible(nvml["compute_capabilities"], os.environ.get("CUDA_VISIBLE_DEVICES"))
+        facts["compute_capabilities"] = visible
+        sources["compute_capabilities"] = "nvml"
+    errors = [answer["error"] for answer in (nvml, cuda) if "error" in answer]
+    for name in ("cuda_driver_version", "compute_capabilities"):
+        if name not in facts:
+            unknown[name] = "; ".join(errors) or "not reported by the driver"
+    return {
+        "facts": facts,
+        "sources": sources,
+        "unknown": unknown,
+        "errors": errors,
+        "complete": not unknown,
+    }
+
+
+def _visible(capabilities: list[str], visible: str | None) -> list[str]:
+    # NVML ignores CUDA_VISIBLE_DEVICES; apply its index form the way libcuda would (the list
+    # ends at the first entry that is not a valid index). UUID entries keep every device.
+    if visible is None:
+        return capabilities
+    chosen: list[str] = []
+    for entry in visible.split(","):
+        entry = entry.strip()
+        if entry.startswith(("GPU-", "MIG-")):
+            return capabilities
+        if not entry.isdigit() or int(entry) >= len(capabilities):
+            break
+        chosen.append(capabilities[int(entry)])
+    return chosen

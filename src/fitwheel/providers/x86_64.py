@@ -1,0 +1,24 @@
+"""`x86_64` provider: psABI level and ISA extensions of the CPU, for an x86-64 interpreter."""
+
+from __future__ import annotations
+
+from fitwheel.runtime.cpu import parse_x86_64_level, x86_64_level_properties, x86_64_properties
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+_ARCHITECTURES = ("x86_64", "x32")
+
+
+def provide(facts: Mapping[str, Any]) -> dict[str, list[str]]:
+    """From `facts.cpu`: `level` (an override or a hand-written target) wins over `flags`."""
+    cpu = facts.get("cpu") or {}
+    if cpu.get("architecture") not in _ARCHITECTURES:
+        return {}
+    level = cpu.get("x86_64_level")
+    if level:
+        return x86_64_level_properties(parse_x86_64_level(str(level)))
+    flags = cpu.get("flags")
+    return x86_64_properties(flags) if flags else {}
