@@ -1,0 +1,224 @@
+"""Reading indexes over HTTP(S) and from folders: timeouts, retries, bounded concurrency, caching.
+
+One `aiohttp.ClientSession` per client reuses connections. Requests are retried with
+exponential backoff on connection errors, timeouts and 5xx answers; every failure that is
+reported names the URL. Responses are kept in a `ResponseCache` that honours `Cache-Control`
+(`no-store`, `no-cache`, `max-age`) and revalidates with `ETag` / `Last-Modified`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from fitwheel import __version__
+from fitwheel.errors import IndexUnavailable, InvalidIndexPage, ProjectNotFound
+from fitwheel.index.html import parse_html_page
+from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, parse_json_page
+from fitwheel.index.local import is_local, local_path, read_local_page
+from fitwheel.index.model import ProjectPage
+from fitwheel.index.variants import release_documents
+from fitwheel.variants.metadata import VariantsDocument
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# What pip sends: PEP 691 JSON preferred, PEP 503 HTML accepted.
+ACCEPT = f"{JSON_CONTENT_TYPE}, {HTML_CONTENT_TYPE};q=0.2, text/html;q=0.01"
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How patient a client is: per-request timeout (s), retries after the first try, concurrency."""
+
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 0.25
+    concurrency: int = 16
+    user_agent: str = f"fitwheel/{__version__}"
+
+    def with_timeout(self, timeout: float) -> ClientSettings:
+        return replace(self, timeout=timeout, connect_timeout=min(self.connect_timeout, timeout))
+
+    def with_retries(self, retries: int) -> ClientSettings:
+        return replace(self, retries=retries)
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    body: bytes
+    content_type: str
+    charset: str | None = None
+
+
+@dataclass(frozen=True)
+class _Cached:
+    response: Response
+    etag: str | None
+    last_modified: str | None
+    fresh_until: float
+
+
+class ResponseCache:
+    """An explicit in-memory HTTP cache (URL + Accept -> response), shareable between clients."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _Cached] = {}
+
+    def get(self, url: str, accept: str) -> _Cached | None:
+        return self._entries.get((url, accept))
+
+    def store(self, url: str, accept: str, response: Response, headers: Mapping[str, str]) -> None:
+        directives = {
+            part.strip().split("=", 1)[0].lower(): part.strip().partition("=")[2]
+            for part in headers.get("Cache-Control", "").split(",")
+            if part.strip()
+        }
+        if "no-store" in directives:
+            self._entries.pop((url, accept), None)
+            return
+        max_age = 0
+        if "no-cache" not in directives and directives.get("max-age", "").isdigit():
+            max_age = int(directives["max-age"])
+        etag, last_modified = headers.get("ETag"), headers.get("Last-Modified")
+        if max_age == 0 and etag is None and last_modified is None:
+            return
+        self._entries[(url, accept)] = _Cached(
+            response, etag, last_modified, time.monotonic() + max_age
+        )
+
+
+class IndexClient:
+    """Reads project pages and variants documents; use as `async with IndexClient() as client`."""
+
+    def __init__(
+        self, settings: ClientSettings | None = None, *, cache: ResponseCache | None = None
+    ) -> None:
+        self.settings = settings or ClientSettings()
+        self.cache = cache if cache is not None else ResponseCache()
+        self.requests = 0
+        """HTTP requests sent (retries and revalidations included)."""
+        self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+
+    async def __aenter__(self) -> IndexClient:
+        import aiohttp
+
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
+            timeout=aiohttp.ClientTimeout(
+                total=self.settings.timeout, connect=self.settings.connect_timeout
+            ),
+            headers={"User-Agent": self.settings.user_agent},
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def project_page(self, index_url: str, project: str) -> ProjectPage:
+        """The project's page from a simple index URL or a local folder."""
+        name = canonicalize_name(project)
+        if is_local(index_url):
+            return await asyncio.to_thread(read_local_page, index_url, name)
+        url = index_url.rstrip("/") + f"/{name}/"
+        response = await self.get(url, accept=ACCEPT, missing=ProjectNotFound)
+        if response.content_type == JSON_CONTENT_TYPE:
+            return parse_json_page(response.body, url=response.url, project=name)
+        if response.content_type in (HTML_CONTENT_TYPE, "text/html"):
+            try:
+                text = response.body.decode(response.charset or "utf-8")
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise InvalidIndexPage(f"{response.url}: cannot decode the page: {exc}") from None
+            return parse_html_page(text, url=response.url, project=name)
+        raise InvalidIndexPage(
+            f"{response.url}: unexpected content type {response.content_type!r} for a project "
+            f"page (expected {JSON_CONTENT_TYPE} or text/html)"
+        )
+
+    async def variants_documents(self, page: ProjectPage) -> Mapping[str, VariantsDocument | str]:
+        """Release version -> its merged variants document, or why it has none."""
+        return await release_documents(page, self.read)
+
+    async def read(self, url: str) -> bytes:
+        """The bytes at `url` (a `file:` URL, a path or an HTTP(S) URL)."""
+        if is_local(url):
+            path = local_path(url)
+            try:
+                return await asyncio.to_thread(path.read_bytes)
+            except OSError as exc:
+                raise IndexUnavailable(f"{url}: cannot read: {exc.strerror}") from None
+        return (await self.get(url)).body
+
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        missing: type[IndexUnavailable] | type[ProjectNotFound] = IndexUnavailable,
+    ) -> Response:
+        """GET with the cache, retries and backoff; raises errors that name the URL."""
+        import aiohttp
+
+        if self._session is None:
+            raise RuntimeError("IndexClient must be used as an async context manager")
+        cached = self.cache.get(url, accept)
+        if cached is not None and cached.fresh_until > time.monotonic():
+            return cached.response
+        headers = {"Accept": accept}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+        attempts = self.settings.retries + 1
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(self.settings.backoff * 2 ** (attempt - 1))
+            try:
+                async with self._slots:
+                    self.requests += 1
+                    async with self._session.get(url, headers=headers) as reply:
+                        if reply.status == 304 and cached is not None:
+                            self.cache.store(url, accept, cached.response, reply.headers)
+                            return cached.response
+                        if reply.status in _RETRY_STATUSES:
+                            problem = f"HTTP {reply.status} {reply.reason or ''}".rstrip()
+                            continue
+                        if reply.status == 404 or reply.status == 410:
+                            raise missing(f"{url}: not found (HTTP {reply.status})")
+                        if reply.status >= 400:
+                            raise IndexUnavailable(
+                                f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
+                            )
+                        body = await reply.read()
+                        response = Response(
+                            url=str(reply.url),
+                            body=body,
+                            content_type=reply.content_type,
+                            charset=reply.charset,
+                        )
+                        self.cache.store(url, accept, response, reply.headers)
+                        return response
+            except TimeoutError:
+                problem = f"timed out after {self.settings.timeout:g} s"
+            except aiohttp.ClientError as exc:
+                problem = f"connection failed ({exc.__class__.__name__}: {exc})"
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        raise IndexUnavailable(f"{url}: {problem} ({tries}); check the URL or try again later")

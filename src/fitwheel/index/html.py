@@ -1,0 +1,129 @@
+"""PEP 503 HTML project pages (with PEP 592 yanking, PEP 658/714 metadata): strict parsing.
+
+The stdlib `html.parser` forgives almost anything, so the checks that make a page trustworthy
+are done here: every anchor has an `href`, anchors do not nest, no tag is left unterminated,
+hash fragments are `#algo=hex`, and the page's `pypi:repository-version` is 1.x.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from types import MappingProxyType
+from urllib.parse import unquote, urljoin, urlsplit
+
+from fitwheel.errors import InvalidIndexPage
+from fitwheel.index.model import CoreMetadata, IndexFile, ProjectPage
+
+_HASH_RE = re.compile(r"(?P<algo>[a-z0-9_]+)=(?P<digest>[0-9a-fA-F]+)")
+_TAG_IN_TEXT_RE = re.compile(r"<[A-Za-z/!]")
+
+
+class _Anchors(HTMLParser):
+    def __init__(self, where: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.where = where
+        self.base: str | None = None
+        self.anchors: list[tuple[dict[str, str | None], int]] = []
+        self.api_version: str | None = None
+        self.open_anchor = False
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a":
+            if self.open_anchor:
+                self._fail("an <a> inside another <a>")
+            self.open_anchor = True
+            self.anchors.append((values, self.getpos()[0]))
+        elif tag == "base" and values.get("href") and self.base is None:
+            self.base = values["href"]
+        elif tag == "meta" and values.get("name") == "pypi:repository-version":
+            self.api_version = values.get("content") or ""
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag == "a":
+            self.open_anchor = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self.open_anchor = False
+
+    def handle_data(self, data: str) -> None:
+        if _TAG_IN_TEXT_RE.search(data):
+            self._fail(f"unterminated tag near {data.strip()[:40]!r}")
+
+    def _fail(self, message: str) -> None:
+        if self.problem is None:
+            self.problem = f"line {self.getpos()[0]}: {message}"
+
+
+def _hashes(fragment: str, where: str) -> MappingProxyType[str, str]:
+    if not fragment:
+        return MappingProxyType({})
+    match = _HASH_RE.fullmatch(fragment)
+    if match is None:
+        raise InvalidIndexPage(
+            f"{where}: link fragment #{fragment} is not #<algorithm>=<hex digest>"
+        )
+    return MappingProxyType({match["algo"]: match["digest"].lower()})
+
+
+def _core_metadata(values: dict[str, str | None]) -> CoreMetadata:
+    for key in ("data-core-metadata", "data-dist-info-metadata"):
+        if key in values:
+            value = values[key]
+            if value in (None, "", "true"):
+                return True
+            assert value is not None
+            match = _HASH_RE.fullmatch(value)
+            return MappingProxyType({match["algo"]: match["digest"].lower()}) if match else True
+    return False
+
+
+def check_api_version(version: str | None, where: str) -> None:
+    """Reject a repository API major version other than 1 (PEP 629)."""
+    if version is None:
+        return
+    major = version.split(".", 1)[0]
+    if major != "1":
+        raise InvalidIndexPage(
+            f"{where}: repository API version {version!r} is not 1.x; this fitwheel reads 1.x"
+        )
+
+
+def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
+    """Parse a PEP 503 project page served at `url`; links are resolved against it."""
+    parser = _Anchors(url)
+    parser.feed(text)
+    parser.close()
+    if parser.problem is not None:
+        raise InvalidIndexPage(f"{url}: malformed HTML project page: {parser.problem}")
+    if parser.open_anchor:
+        raise InvalidIndexPage(f"{url}: malformed HTML project page: an <a> is never closed")
+    check_api_version(parser.api_version, url)
+    base = urljoin(url, parser.base) if parser.base else url
+    files = []
+    for values, line in parser.anchors:
+        href = values.get("href")
+        where = f"{url} line {line}"
+        if not href:
+            raise InvalidIndexPage(f"{where}: an <a> without href")
+        absolute = urljoin(base, href)
+        location, _, fragment = absolute.partition("#")
+        filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+        if not filename:
+            raise InvalidIndexPage(f"{where}: link {href!r} does not name a file")
+        yanked = values.get("data-yanked")
+        files.append(
+            IndexFile(
+                filename=filename,
+                url=location,
+                hashes=_hashes(fragment, where),
+                requires_python=values.get("data-requires-python") or None,
+                yanked=False if "data-yanked" not in values else (yanked or True),
+                core_metadata=_core_metadata(values),
+            )
+        )
+    return ProjectPage(name=project, url=url, files=tuple(files))

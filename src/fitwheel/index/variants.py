@@ -1,0 +1,67 @@
+"""A release's `{name}-{version}-variants.json`: find its links on a page, fetch, merge."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from packaging.version import Version
+
+from fitwheel.errors import FitwheelError
+from fitwheel.index.filenames import FileKind, classify, variants_json_filename
+from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.variants.merge import merge_documents
+from fitwheel.variants.metadata import VariantsDocument, loads_variants_document
+
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+def variants_links(page: ProjectPage) -> dict[Version, list[IndexFile]]:
+    """Releases with variant wheels or variants.json files -> their variants.json links."""
+    links: dict[Version, list[IndexFile]] = {}
+    for file in page.files:
+        kind = classify(file.filename, page.name)
+        if kind is None:
+            continue
+        if kind.kind is FileKind.VARIANTS_JSON:
+            links.setdefault(kind.version, []).append(file)
+        elif kind.kind is FileKind.VARIANT_WHEEL:
+            links.setdefault(kind.version, [])
+    return links
+
+
+def missing_reason(page: ProjectPage, version: Version) -> str:
+    return (
+        f"{page.url} lists no {variants_json_filename(page.name, version)}, so PEP 825 treats "
+        "this release's variant wheels as incompatible"
+    )
+
+
+async def release_documents(page: ProjectPage, fetch: Fetch) -> dict[str, VariantsDocument | str]:
+    """Each release's merged variants document, or the reason it has none (a string)."""
+
+    async def one(version: Version, files: list[IndexFile]) -> VariantsDocument | str:
+        if not files:
+            return missing_reason(page, version)
+        try:
+            bodies = await asyncio.gather(*(fetch(f.url) for f in files))
+            documents = [
+                loads_variants_document(body, where=f.url)
+                for f, body in zip(files, bodies, strict=True)
+            ]
+            merged = documents[0]
+            for document in documents[1:]:
+                merged = merge_documents(merged, document)
+        except FitwheelError as exc:
+            return f"its variants.json is unusable: {exc}"
+        return merged
+
+    links = variants_links(page)
+    results = await asyncio.gather(*(one(v, files) for v, files in links.items()))
+    return {str(v): result for v, result in zip(links, results, strict=True)}
+
+
+def documents_by_version(
+    documents: Mapping[str, VariantsDocument | str],
+) -> dict[Version, VariantsDocument | str]:
+    return {Version(k): v for k, v in documents.items()}

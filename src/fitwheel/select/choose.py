@@ -1,0 +1,297 @@
+"""The best file of each release for a profile, and why every other file lost (PEP 825 order).
+
+Within a release: fitting variant wheels, by the rank of their label (tag priority, then build
+number, break ties inside a label), with the null variant after every labelled one; then plain
+wheels (tag priority, then build number); then the sdist. Yanked files and files whose
+`requires-python` excludes the target are never chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import BuildTag
+from packaging.version import InvalidVersion, Version
+
+from fitwheel.index.filenames import DistributionName, FileKind, classify
+from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.profile import Profile
+from fitwheel.select.tags import marker_environment, profile_tags, python_full_version
+from fitwheel.variants.metadata import VariantsDocument
+from fitwheel.variants.ordering import Ranking, rank
+from fitwheel.variants.properties import NULL_LABEL
+
+Documents = Mapping[str, VariantsDocument | str]
+"""Release version -> its variants document, or the reason it has none."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    file: IndexFile
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReleaseChoice:
+    """One release: the file chosen for the target (None if none fits), and why."""
+
+    version: str
+    chosen: IndexFile | None
+    label: str | None
+    reason: str
+    rejected: tuple[Rejection, ...]
+
+
+class _Tier(IntEnum):
+    VARIANT = 0
+    PLAIN_WHEEL = 1
+    SDIST = 2
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    file: IndexFile
+    name: DistributionName
+    tier: _Tier
+    label_position: int
+    tag_position: int
+    tag: Tag | None
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.tier, self.label_position, self.tag_position)
+
+    @property
+    def build(self) -> BuildTag:
+        return self.name.wheel.build if self.name.wheel is not None else ()
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What every release is checked against, computed once per page."""
+
+    profile: Profile
+    tag_positions: Mapping[Tag, int]
+    python_version: str
+    environment: Mapping[str, str]
+    provided_namespaces: Collection[str] | None
+
+
+def choose(
+    page: ProjectPage,
+    profile: Profile,
+    documents: Documents,
+    *,
+    tags: Sequence[Tag] | None = None,
+    provided_namespaces: Collection[str] | None = None,
+) -> tuple[ReleaseChoice, ...]:
+    """Choose a file per release of `page` for `profile`, newest release first.
+
+    `documents` is what `IndexClient.variants_documents` returns; `tags` defaults to the
+    profile's (`profile_tags`); `provided_namespaces` as in `fitwheel.variants.ordering.rank`.
+    """
+    target = _Target(
+        profile=profile,
+        tag_positions={tag: i for i, tag in enumerate(tags or profile_tags(profile))},
+        python_version=python_full_version(profile),
+        environment=marker_environment(profile),
+        provided_namespaces=provided_namespaces,
+    )
+    by_version: dict[Version, VariantsDocument | str] = {}
+    for key, value in documents.items():
+        try:
+            by_version[Version(key)] = value
+        except InvalidVersion:
+            continue
+    releases: dict[Version, list[tuple[IndexFile, DistributionName]]] = {}
+    for file in page.files:
+        name = classify(file.filename, page.name)
+        if name is not None and name.kind is not FileKind.VARIANTS_JSON:
+            releases.setdefault(name.version, []).append((file, name))
+    return tuple(
+        _choose_release(version, releases[version], by_version.get(version), target)
+        for version in sorted(releases, reverse=True)
+    )
+
+
+def _choose_release(
+    version: Version,
+    files: list[tuple[IndexFile, DistributionName]],
+    document: object,
+    target: _Target,
+) -> ReleaseChoice:
+    ranking = None
+    if isinstance(document, VariantsDocument):
+        ranking = rank(
+            document,
+            target.profile.variants,
+            environment=target.environment,
+            provided_namespaces=target.provided_namespaces,
+        )
+    candidates: list[_Candidate] = []
+    unusable: list[Rejection] = []
+    for file, name in files:
+        candidate = _candidate(file, name, document, ranking, target)
+        if isinstance(candidate, str):
+            unusable.append(Rejection(file, candidate))
+        else:
+            candidates.append(candidate)
+    candidates.sort(key=lambda c: c.build, reverse=True)
+    candidates.sort(key=lambda c: c.key)
+    if not candidates:
+        return ReleaseChoice(
+            str(version), None, None, "no file of this release fits the target", tuple(unusable)
+        )
+    winner = candidates[0]
+    lost = tuple(Rejection(c.file, _why_lost(c, winner, ranking)) for c in candidates[1:])
+    return ReleaseChoice(
+        version=str(version),
+        chosen=winner.file,
+        label=winner.name.label,
+        reason=_why_chosen(winner, candidates, ranking, files),
+        rejected=lost + tuple(unusable),
+    )
+
+
+def _candidate(
+    file: IndexFile,
+    name: DistributionName,
+    document: object,
+    ranking: Ranking | None,
+    target: _Target,
+) -> _Candidate | str:
+    """The file as a candidate, or the reason it cannot be one."""
+    if file.is_yanked:
+        return "yanked" + (f": {file.yanked_reason}" if file.yanked_reason else "")
+    if file.requires_python:
+        try:
+            specifier = SpecifierSet(file.requires_python)
+        except InvalidSpecifier:
+            return f"its requires-python {file.requires_python!r} is not a valid specifier"
+        if not specifier.contains(target.python_version, prereleases=True):
+            return f"requires Python {file.requires_python}; the target has {target.python_version}"
+    if name.wheel is None:
+        return _Candidate(file, name, _Tier.SDIST, 0, 0, None)
+    positions = [(target.tag_positions[t], t) for t in name.wheel.tags if t in target.tag_positions]
+    if not positions:
+        shown = ", ".join(sorted(str(t) for t in name.wheel.tags))
+        return f"its tags ({shown}) do not fit the target interpreter"
+    tag_position, tag = min(positions)
+    label = name.wheel.label
+    if label is None:
+        return _Candidate(file, name, _Tier.PLAIN_WHEEL, 0, tag_position, tag)
+    if isinstance(document, str):
+        return document
+    if not isinstance(document, VariantsDocument) or ranking is None:
+        return (
+            "the release has no variants.json, so PEP 825 treats its variant wheels as incompatible"
+        )
+    if label not in document.variants:
+        known = ", ".join(sorted(document.variants)) or "none"
+        return (
+            f"label {label!r} is not in the release's variants.json (its labels: {known}), "
+            "so the wheel does not match the index's metadata"
+        )
+    position = ranking.position(label)
+    if position is None:
+        return f"variant {label!r} does not fit: {ranking.excluded.get(label, 'not supported')}"
+    return _Candidate(file, name, _Tier.VARIANT, position, tag_position, tag)
+
+
+def _why_chosen(
+    winner: _Candidate,
+    candidates: list[_Candidate],
+    ranking: Ranking | None,
+    files: list[tuple[IndexFile, DistributionName]],
+) -> str:
+    tag = f"tag {winner.tag}" if winner.tag is not None else ""
+    if winner.tier is _Tier.VARIANT:
+        assert ranking is not None
+        fitting = [
+            label for label in ranking.ranked if any(c.name.label == label for c in candidates)
+        ]
+        if winner.name.label == NULL_LABEL:
+            return f"null variant: no labelled variant fits this target ({tag})"
+        return (
+            f"variant {winner.name.label!r} ranks first of the fitting labels "
+            f"({', '.join(fitting)}); {tag}"
+        )
+    had_variants = any(n.kind is FileKind.VARIANT_WHEEL for _, n in files)
+    if winner.tier is _Tier.PLAIN_WHEEL:
+        because = "; no variant wheel fits" if had_variants else ""
+        return f"best plain wheel for the target ({tag}){because}"
+    return "source distribution: no wheel fits the target (it would be built locally)"
+
+
+def _why_lost(loser: _Candidate, winner: _Candidate, ranking: Ranking | None) -> str:
+    chosen = winner.file.filename
+    if loser.tier != winner.tier:
+        if loser.tier is _Tier.PLAIN_WHEEL:
+            return f"a fitting variant wheel comes before plain wheels ({chosen})"
+        return f"a fitting wheel comes before the source distribution ({chosen})"
+    if loser.tier is _Tier.VARIANT and loser.label_position != winner.label_position:
+        assert ranking is not None
+        if loser.name.label == NULL_LABEL:
+            return f"the null variant comes after every fitting variant ({winner.name.label!r})"
+        return (
+            f"variant {loser.name.label!r} ranks #{loser.label_position + 1}, "
+            f"below {winner.name.label!r}"
+        )
+    if loser.tag_position != winner.tag_position:
+        return (
+            f"its best tag {loser.tag} ranks #{loser.tag_position + 1} for the target, "
+            f"below {winner.tag} (#{winner.tag_position + 1}) of {chosen}"
+        )
+    if loser.build != winner.build:
+        shown = "-".join(str(p) for p in loser.build) or "none"
+        return f"build number {shown} is older than {chosen}'s"
+    return f"same rank as {chosen}, which is listed first"
+
+
+def resolve_page(
+    page: ProjectPage,
+    profile: Profile,
+    documents: Documents,
+    *,
+    tags: Sequence[Tag] | None = None,
+    provided_namespaces: Collection[str] | None = None,
+    only_chosen: bool = False,
+) -> ProjectPage:
+    """The page as a stock installer should see it for `profile`.
+
+    For each release, the chosen variant wheel (if a variant was chosen) stays under its
+    label-less filename with the same URL and hashes; the other variant wheels and the
+    variants.json links are dropped; a plain wheel with the same name as the renamed variant
+    is dropped too. Every other file stays as it was, unless `only_chosen`, where each
+    release keeps only its chosen file.
+    """
+    choices = choose(page, profile, documents, tags=tags, provided_namespaces=provided_namespaces)
+    chosen = {(c.chosen.filename, c.chosen.url): c for c in choices if c.chosen is not None}
+    shadowed = set()
+    for choice in choices:
+        if choice.chosen is not None and choice.label is not None:
+            name = classify(choice.chosen.filename, page.name)
+            assert name is not None and name.wheel is not None
+            shadowed.add(name.wheel.base_filename)
+    files: list[IndexFile] = []
+    for file in page.files:
+        name = classify(file.filename, page.name)
+        picked = (file.filename, file.url) in chosen
+        if name is not None and name.kind is FileKind.VARIANT_WHEEL:
+            if picked:
+                assert name.wheel is not None
+                files.append(file.renamed(name.wheel.base_filename))
+        elif name is not None and name.kind is FileKind.VARIANTS_JSON:
+            continue
+        elif picked or not (only_chosen or file.filename in shadowed):
+            files.append(file)
+    versions = (
+        tuple(c.version for c in reversed(choices) if c.chosen is not None)
+        if only_chosen
+        else page.versions
+    )
+    return ProjectPage(name=page.name, url=page.url, files=tuple(files), versions=versions)
