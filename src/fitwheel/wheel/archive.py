@@ -56,7 +56,8 @@ def _check_member(info: zipfile.ZipInfo, where: str) -> None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise InvalidWheel(f"{where}: refusing symbolic link {name!r} in the archive")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    # Many zip writers store permission bits only (no file type): those are regular files.
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
         raise InvalidWheel(f"{where}: refusing special file {name!r} in the archive")
 
 
