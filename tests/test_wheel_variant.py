@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from wheelmaker import make_wheel, verify_record
 
 CUDA = ["nvidia :: cuda_version_lower_bound :: 12.8", "nvidia :: sm_arch :: 86_real"]
