@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from fitwheel.cli._common import add_format_option
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -44,6 +46,18 @@ def add_parser(subparsers: Any) -> None:
     merge.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     merge.set_defaults(func=run_merge)
 
+    check = commands.add_parser(
+        "check",
+        help="lint variants.json and variant wheels for fitwheel and uv",
+        description="Check a {name}-{version}-variants.json, or a folder of variant wheels and "
+        "their variants.json: schema, labels and properties of wheels against variants.json, "
+        "and provider entries uv's built-in support would not recognise (with what to write "
+        "instead). Exit status 1 when something would make an installer select wrongly.",
+    )
+    check.add_argument("path", metavar="FILE_OR_DIR")
+    add_format_option(check)
+    check.set_defaults(func=run_check)
+
 
 def run_label(args: argparse.Namespace) -> int:
     from fitwheel.variants.properties import hash_label, parse_property
@@ -80,3 +94,47 @@ def run_merge(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from fitwheel.cli._common import print_json
+    from fitwheel.errors import FitwheelError
+    from fitwheel.variants.check import CheckReport, Finding, WheelMetadata, check_release
+    from fitwheel.wheel.archive import VARIANT_JSON, open_wheel
+    from fitwheel.wheel.generate import Release, release_of
+
+    def load(path: Path) -> object:
+        try:
+            return json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise FitwheelError(f"cannot read {path}: {exc}") from None
+
+    path = Path(args.path)
+    findings: list[Finding] = []
+    if path.is_dir():
+        releases: dict[Release, list[WheelMetadata]] = {}
+        for wheel in sorted(path.glob("*.whl")):
+            raw = open_wheel(wheel).read_dist_info(VARIANT_JSON)
+            releases.setdefault(release_of(wheel.name), []).append(
+                WheelMetadata(wheel.name, None if raw is None else json.loads(raw))
+            )
+        for document in sorted(path.glob("*-variants.json")):
+            name, version = document.name[: -len("-variants.json")].rsplit("-", 1)
+            releases.setdefault(Release(name, version), [])
+        for release, wheels in sorted(releases.items(), key=lambda i: (i[0].name, i[0].version)):
+            target = path / release.variants_json_name
+            data = load(target) if target.exists() else None
+            findings.extend(check_release(data, wheels, where=str(target)).findings)
+    else:
+        findings.extend(check_release(load(path), [], where=str(path)).findings)
+    report = CheckReport(tuple(findings))
+    if args.format == "json":
+        print_json(report.to_json())
+    else:
+        for finding in report.findings:
+            print(finding)
+        print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    return 1 if report.failed else 0
