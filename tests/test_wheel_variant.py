@@ -332,3 +332,27 @@ def test_malformed_profile_and_json_are_one_line_errors(tmp_path: Path) -> None:
     )
     result = fitwheel("rank", str(good_json), "--profile", str(profile))
     assert result.returncode == 2 and "x86_64.level must be a list" in result.stderr
+
+
+def test_rank_runs_profile_facts_through_the_built_in_providers(tmp_path: Path) -> None:
+    dist = _release(tmp_path)
+    assert fitwheel("variants", "generate", str(dist)).returncode == 0
+    profile = tmp_path / "gtx1080ti.toml"
+    profile.write_text(
+        '[facts.nvidia]\ncuda_driver_version = "12.8"\ncompute_capabilities = ["6.1"]\n'
+    )
+    result = fitwheel(
+        "rank",
+        str(dist / "torchish-2.0-variants.json"),
+        "--profile",
+        str(profile),
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    ranking = json.loads(result.stdout)
+    # sm 6.1 runs 61_real/60_real SASS: only cuda12.6 lists 60_real/61_real.
+    assert ranking["ranked"] == ["cuda12.6", "null"]
+    assert ranking["excluded"]["cuda13.0"].startswith(
+        "nvidia :: cuda_version_lower_bound: none of 13.0"
+    )

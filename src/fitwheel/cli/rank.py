@@ -21,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
         "--profile",
         required=True,
         metavar="FILE",
-        help="profile of the target machine (TOML or JSON)",
+        help="profile of the target machine (TOML or JSON; [facts] go through the built-in providers)",
     )
     parser.add_argument(
         "--enable-provider",
@@ -38,13 +38,20 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from fitwheel.cli._common import print_json
-    from fitwheel.profile import load_profile
+    from fitwheel.detect import detect
+    from fitwheel.providers import BUILTIN_NAMESPACES
     from fitwheel.variants.ordering import rank
     from fitwheel.wheel.generate import read_variants_json
 
     document = read_variants_json(Path(args.variants_json))
-    profile = load_profile(args.profile)
-    ranking = rank(document, profile.variants, enabled_optional=args.enable_provider)
+    # Through detect, so a profile's [facts] go through the same providers as a real machine.
+    profile = detect(profile=args.profile)
+    ranking = rank(
+        document,
+        profile.variants,
+        enabled_optional=args.enable_provider,
+        provided_namespaces=BUILTIN_NAMESPACES,
+    )
     if args.format == "json":
         print_json(ranking.to_json())
     else:
