@@ -256,6 +256,7 @@ def merge_driver_results(result: dict[str, Any]) -> dict[str, Any]:
     unknown: dict[str, str] = {}
     if "driver_version" in nvml:
         facts["driver_version"] = nvml["driver_version"]
+        sources["driver_version"] = "nvml"
     for source, answer in (("libcuda", cuda), ("nvml", nvml)):
         if "cuda_driver_version" in answer and "cuda_driver_version" not in facts:
             facts["cuda_driver_version"] = parse_cuda_version(str(answer["cuda_driver_version"]))
