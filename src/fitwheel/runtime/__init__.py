@@ -148,10 +148,10 @@ class Choice:
     def __init__(
         self,
         package: str,
-        chosen: str | None,
+        chosen: "str | None",
         attempts: "Sequence[Attempt]",
         supported: "Mapping[str, Mapping[str, Sequence[str]]]",
-        force: str | None,
+        force: "str | None",
     ) -> None:
         self.package = package
         self.chosen = chosen
@@ -186,7 +186,7 @@ class Choice:
 def detect_supported(
     namespaces: "Iterable[str] | None" = None,
     sysroot: str = "/",
-    machine: str | None = None,
+    machine: "str | None" = None,
     environ: "Mapping[str, str] | None" = None,
 ) -> dict[str, dict[str, list[str]]]:
     """The properties this machine supports, `{namespace: {feature: [values, best first]}}`.
@@ -312,7 +312,7 @@ def explain(package: str) -> Choice:
 
 def _forced(
     package: str, names: "Sequence[str]", environ: "Mapping[str, str]"
-) -> tuple[str, str] | None:
+) -> "tuple[str, str] | None":
     """(the raw setting, the candidate it forces for `package`), or None.
 
     The variable holds comma-separated entries, `NAME` (any package with such a candidate;
