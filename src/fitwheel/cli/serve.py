@@ -1,0 +1,78 @@
+"""`fitwheel serve`: a resolving PEP 503/691 index in front of one or more upstream indexes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a resolving index: the best variant per release, for stock pip/uv",
+        description="Serve /simple/ (PEP 503 HTML and PEP 691 JSON) whose project pages are the "
+        "upstream's, except that among variant wheels only the best one for the profile is "
+        "listed, under its label-less filename. Upstreams are asked in order and the first "
+        "that has a project supplies all of it (see docs/serve.md).",
+    )
+    parser.add_argument(
+        "--upstream",
+        action="append",
+        required=True,
+        metavar="URL",
+        help="upstream simple index URL or folder; repeat for more, highest precedence first",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--profile", metavar="FILE", help="serve for this profile (default: this machine)"
+    )
+    which.add_argument(
+        "--profiles",
+        metavar="DIR",
+        help="serve each DIR/NAME.toml profile at /p/NAME/simple/ (a fleet of machines)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    parser.add_argument(
+        "--page-ttl",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="serve a resolved page this long before revalidating upstream (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="upstream request timeout (default: %(default)s)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from fitwheel.index.client import ClientSettings
+    from fitwheel.serve.app import ServeConfig, make_app
+    from fitwheel.serve.profiles import fleet_profiles, single_profile
+    from fitwheel.serve.server import serve_forever
+    from fitwheel.serve.upstreams import Upstreams
+
+    profiles = fleet_profiles(args.profiles) if args.profiles else single_profile(args.profile)
+    config = ServeConfig(
+        upstreams=Upstreams(tuple(args.upstream)),
+        profiles=profiles,
+        page_ttl=args.page_ttl,
+        client=ClientSettings(retries=1).with_timeout(args.timeout),
+    )
+
+    def ready(url: str) -> None:
+        paths = ["/simple/"] if not args.profiles else [f"/p/{n}/simple/" for n in profiles]
+        for path in paths:
+            print(f"fitwheel serve: {url}{path}", file=sys.stderr, flush=True)
+
+    serve_forever(lambda: make_app(config), host=args.host, port=args.port, on_ready=ready)
+    return 0

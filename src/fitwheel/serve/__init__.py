@@ -1,0 +1,6 @@
+"""The resolving index proxy: upstream pages resolved for a profile, served to stock installers.
+
+`make_app(ServeConfig(...))` is the aiohttp application; `BackgroundServer` runs it on an
+ephemeral loopback port (what `fitwheel pip` / `fitwheel uv` use) and `serve_forever` in the
+foreground (`fitwheel serve`). See docs/serve.md.
+"""

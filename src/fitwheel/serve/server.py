@@ -1,0 +1,115 @@
+"""Running the proxy: in the foreground (`fitwheel serve`) or in a background thread.
+
+The background form is what `fitwheel pip` / `fitwheel uv` use: an ephemeral server on
+127.0.0.1 with a port the kernel picks, whose URL is known once `start()` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from aiohttp import web
+
+AppFactory = Callable[[], web.Application]
+
+LOOPBACK = "127.0.0.1"
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=512)
+    await site.start()
+    bound = runner.addresses[0][1]
+    return runner, int(bound)
+
+
+class BackgroundServer:
+    """The proxy on its own event loop in a daemon thread; a context manager.
+
+    `app_factory` is called inside the server's loop, so client sessions made while building
+    the application belong to that loop.
+    """
+
+    def __init__(self, app_factory: AppFactory, *, host: str = LOOPBACK, port: int = 0) -> None:
+        self._app_factory = app_factory
+        self._host = host
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fitwheel-serve")
+        self._thread.daemon = True
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        """Bind and start serving; return the base URL (`http://127.0.0.1:PORT`)."""
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        try:
+            self.url = future.result()
+        except BaseException:
+            self._stop_loop()
+            raise
+        return self.url
+
+    async def _start(self) -> str:
+        self._runner, port = await _start_site(self._app_factory(), self._host, self._port)
+        return _base_url(self._host, port)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            self._runner = None
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> BackgroundServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_forever(
+    app_factory: AppFactory,
+    *,
+    host: str = LOOPBACK,
+    port: int = 8000,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve in the foreground until SIGINT or SIGTERM, then close connections cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner, bound = await _start_site(app_factory(), host, port)
+        try:
+            if on_ready is not None:
+                on_ready(_base_url(host, bound))
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())

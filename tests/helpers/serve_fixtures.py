@@ -1,0 +1,168 @@
+"""Artefacts for the resolving-proxy tests: real variant wheels, an sdist, plain dependencies.
+
+`build_wheelhouse(folder)` writes a flat folder of distributions (what `fitwheel index build`
+takes as its source):
+
+- `fastmath` 1.0: x86-64 level variants `v2`, `v3`, `v4` (`x86_64 :: level :: vN`), a null
+  variant, and a plain fallback wheel.
+- `torchlike` 2.10.0: `cuda12.6` (lower bound 12.6, sm 50..90 real), `cuda12.8` (12.8, sm
+  70..120 real), `cuda13.0` (13.0, sm 75..120 real), `rocm7.1` (gfx arches), `xpu` (an Intel
+  device IP) and `null`, plus a plain fallback; requires `typing-shim`.
+- `visionlike` 0.25.0: `cuda12.6`/`cuda12.8`/`cuda13.0`/`null` variants requiring
+  `torchlike==2.10.0` and `pillow-shim`.
+- `sdistonly` 1.0: an sdist whose in-tree build backend needs nothing from an index.
+- plain dependencies `typing-shim`, `pillow-shim`, and `filler-NN` packages for benchmarks.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from fitwheel.wheel.archive import open_wheel, rewrite_wheel
+from helpers.variants import make_variant, plain_wheel
+
+NVIDIA_NS = "nvidia,amd,intel"
+
+TORCH_VARIANTS: dict[str, tuple[str, ...]] = {
+    "cuda12.6": (
+        "nvidia :: cuda_version_lower_bound :: 12.6",
+        *(f"nvidia :: sm_arch :: {a}_real" for a in (50, 60, 61, 70, 75, 80, 86, 90)),
+    ),
+    "cuda12.8": (
+        "nvidia :: cuda_version_lower_bound :: 12.8",
+        *(f"nvidia :: sm_arch :: {a}_real" for a in (70, 75, 80, 86, 90, 100, 120)),
+    ),
+    "cuda13.0": (
+        "nvidia :: cuda_version_lower_bound :: 13.0",
+        *(f"nvidia :: sm_arch :: {a}_real" for a in (75, 80, 86, 90, 100, 120)),
+    ),
+    "rocm7.1": tuple(f"amd :: gfx_arch :: {g}" for g in ("gfx90a", "gfx942", "gfx1100")),
+    "xpu": ("intel :: device_ip :: 12.55.8",),
+}
+VISION_LABELS = ("cuda12.6", "cuda12.8", "cuda13.0")
+LEVELS = ("v2", "v3", "v4")
+
+
+def wheel_with_requirements(
+    directory: Path, name: str, version: str, requires: Sequence[str] = ()
+) -> Path:
+    """A real pure wheel whose METADATA carries `Requires-Dist` lines."""
+    path = plain_wheel(directory, name, version)
+    if not requires:
+        return path
+    archive = open_wheel(path)
+    member = archive.member_path("METADATA")
+    metadata = archive.read(member) + "".join(f"Requires-Dist: {r}\n" for r in requires).encode()
+    tmp = path.with_suffix(".tmp.whl")
+    path.rename(tmp)
+    rewrite_wheel(open_wheel(tmp), path, add={member: metadata})
+    tmp.unlink()
+    return path
+
+
+def _variants(
+    out: Path,
+    work: Path,
+    name: str,
+    version: str,
+    variants: dict[str, tuple[str, ...]],
+    requires: Sequence[str],
+    priority: str,
+) -> None:
+    base = wheel_with_requirements(work, name, version, requires)
+    for label, properties in variants.items():
+        make_variant(base, out, *properties, label=label, namespace_priority=priority)
+    make_variant(base, out, null=True, namespace_priority=priority)
+    (out / base.name).write_bytes(base.read_bytes())  # the plain fallback
+
+
+_BACKEND = '''
+"""A build backend that needs nothing: builds the one-module wheel from this tree."""
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "sdistonly", "1.0"
+DIST = f"{NAME}-{VERSION}.dist-info"
+
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    files = {
+        f"{NAME}.py": open(os.path.join(os.path.dirname(__file__), f"{NAME}.py"), "rb").read(),
+        f"{DIST}/METADATA": f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n".encode(),
+        f"{DIST}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join(f"{p},{_hash(d)},{len(d)}\\n" for p, d in files.items()) + f"{DIST}/RECORD,,\\n"
+    files[f"{DIST}/RECORD"] = record.encode()
+    filename = f"{NAME}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return filename
+'''
+
+
+def sdist_only(out: Path) -> Path:
+    """`sdistonly-1.0.tar.gz`, buildable offline by pip and uv (in-tree backend)."""
+    members = {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: sdistonly\nVersion: 1.0\n",
+        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+        'backend-path = ["."]\n',
+        "backend.py": _BACKEND,
+        "sdistonly.py": "BUILT_FROM_SDIST = True\n",
+    }
+    path = out / "sdistonly-1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for member, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"sdistonly-1.0/{member}")
+            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def build_wheelhouse(out: Path, *, fillers: int = 0) -> Path:
+    """Write every test distribution and its variants.json files into `out` (flat)."""
+    import subprocess
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f"{out.name}-work"
+    work.mkdir(exist_ok=True)
+    _variants(
+        out,
+        work,
+        "fastmath",
+        "1.0",
+        {level: (f"x86_64 :: level :: {level}",) for level in LEVELS},
+        (),
+        "x86_64",
+    )
+    _variants(out, work, "torchlike", "2.10.0", TORCH_VARIANTS, ("typing-shim",), NVIDIA_NS)
+    _variants(
+        out,
+        work,
+        "visionlike",
+        "0.25.0",
+        {label: TORCH_VARIANTS[label] for label in VISION_LABELS},
+        ("torchlike==2.10.0", "pillow-shim"),
+        NVIDIA_NS,
+    )
+    sdist_only(out)
+    wheel_with_requirements(out, "typing-shim", "1.0")
+    wheel_with_requirements(out, "pillow-shim", "1.0")
+    for number in range(fillers):
+        requires = (f"filler-{number + 1:02d}",) if number % 4 != 3 and number + 1 < fillers else ()
+        wheel_with_requirements(out, f"filler-{number:02d}", "1.0", requires)
+    command = [sys.executable, "-m", "fitwheel", "variants", "generate", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    return out
