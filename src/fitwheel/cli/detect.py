@@ -95,7 +95,7 @@ def render_text(document: dict[str, Any]) -> str:
             if key == "flags" and isinstance(value, list):
                 value = f"{len(value)} flags"
             elif isinstance(value, list):
-                value = ", ".join(str(v) for v in value) if value else "none"
+                value = ", ".join(_item(v) for v in value) if value else "none"
             source_of = (table.get("sources") or {}).get(key)
             lines.append(f"  {key}: {value}" + (f" (from {source_of})" if source_of else ""))
         for key, reason in (table.get("unknown") or {}).items():
@@ -112,3 +112,9 @@ def render_text(document: dict[str, Any]) -> str:
         if switches:
             lines.append(f"  {namespace} :: {{{', '.join(switches)}}} :: on")
     return "\n".join(lines) + "\n"
+
+
+def _item(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values())
+    return str(value)

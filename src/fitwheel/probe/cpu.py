@@ -37,11 +37,19 @@ def probe_cpu(
         facts["aarch64_version"] = parse_aarch64_version(env[AARCH64_VERSION_ENV])
         facts["sources"] = {"aarch64_version": AARCH64_VERSION_ENV}
         return facts
+    cpuinfo = os.path.join(sysroot, "proc/cpuinfo")
     flags = read_cpu_flags(sysroot)
-    if flags:
-        facts["flags"] = sorted(flags)
+    family = _family(flags)
+    expected = "aarch64" if architecture == "aarch64" else "x86_64"
+    if not flags:
+        facts["unknown"] = {"flags": f"no flags/Features in {cpuinfo}"}
+    elif family != expected:
+        # A --sysroot taken from another machine: its CPU cannot run this interpreter.
+        facts["unknown"] = {"flags": f"{cpuinfo} describes an {family} CPU, not {architecture}"}
     else:
-        facts["unknown"] = {
-            "flags": f"no flags/Features in {os.path.join(sysroot, 'proc/cpuinfo')}"
-        }
+        facts["flags"] = sorted(flags)
     return facts
+
+
+def _family(flags: frozenset[str]) -> str:
+    return "aarch64" if "asimd" in flags or "fp" in flags else "x86_64"
