@@ -1,0 +1,121 @@
+"""Start a real nginx on 127.0.0.1 serving a folder with the documented simple-index config.
+
+    with start_nginx(out_dir, tmp_path) as server:
+        urlopen(server.url + "demo/")          # server.url ends with "/"
+
+`site_config` replaces the documented server block (it must contain `listen 127.0.0.1:8080;`
+and `root /srv/simple;`, which are rewritten to a free port and `root`). Tests that use it
+should carry `@requires_nginx`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+DOCUMENTED_CONFIG = Path(__file__).resolve().parents[2] / "docs" / "nginx-simple-index.conf"
+requires_nginx = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; CI installs it)"
+)
+
+
+@dataclass(frozen=True)
+class NginxServer:
+    url: str
+    access_log: Path
+
+    def requests(self) -> list[str]:
+        """The request lines nginx has logged so far."""
+        if not self.access_log.exists():
+            return []
+        return self.access_log.read_text().splitlines()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], error_log: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"nginx exited: {error_log.read_text() if error_log.exists() else ''}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nginx did not start listening within 10 s")
+
+
+@contextmanager
+def start_nginx(root: Path, workdir: Path, site_config: str | None = None) -> Iterator[NginxServer]:
+    """Serve `root` on a free 127.0.0.1 port; nginx's files go under `workdir/nginx`."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed")
+    work = Path(workdir) / "nginx"
+    work.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    site = (
+        (site_config or DOCUMENTED_CONFIG.read_text())
+        .replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+        .replace("root /srv/simple;", f"root {Path(root).resolve()};")
+    )
+    (work / "site.conf").write_text(site)
+    access_log, error_log = work / "access.log", work / "error.log"
+    # Running as root, workers would drop to `nobody`, who cannot read pytest's tmp folders.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    mime = "include /etc/nginx/mime.types;\n" if Path("/etc/nginx/mime.types").exists() else ""
+    (work / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\npid {work}/nginx.pid;\nerror_log {error_log} warn;\n"
+        "events { worker_connections 512; }\n"
+        f"http {{\n{mime}default_type application/octet-stream;\n"
+        f"access_log {access_log};\n"
+        + "".join(
+            f"{kind}_temp_path {work}/{kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + f"include {work}/site.conf;\n}}\n"
+    )
+    process = subprocess.Popen(
+        [
+            NGINX,
+            "-p",
+            str(work),
+            "-e",
+            str(error_log),
+            "-c",
+            str(work / "nginx.conf"),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(port, process, error_log)
+        yield NginxServer(f"http://127.0.0.1:{port}/", access_log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,58 @@
+"""Real misbehaving HTTP servers on 127.0.0.1, for error-path tests.
+
+with hanging_server() as url: ...        # accepts connections, never answers
+with status_server(500) as url: ...      # every request gets HTTP 500; `.hits` counts them
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@contextmanager
+def hanging_server() -> Iterator[str]:
+    """A listening socket nobody accepts on: the kernel completes the handshake, then silence."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/simple/"
+
+
+class StatusServer(ThreadingHTTPServer):
+    status = 500
+    hits = 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StatusServer
+
+    def do_GET(self) -> None:
+        self.server.hits += 1
+        body = b"<html><body>error</body></html>"
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def status_server(status: int) -> Iterator[StatusServer]:
+    """A server answering `status` to everything; its URL is `server.url`."""
+    server = StatusServer(("127.0.0.1", 0), _Handler)
+    server.status = status
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
