@@ -119,6 +119,15 @@ def _raw_findings(data: Mapping[str, Any], where: str) -> list[Finding]:
     """Shapes fitwheel's reader accepts but uv 0.13.9 rejects (the release becomes uninstallable)."""
     findings = []
     priorities = data.get("default-priorities", {})
+    if not priorities.get("namespace"):
+        findings.append(
+            _error(
+                where,
+                "default-priorities.namespace is empty: uv rejects the file ('Variant namespace "
+                "priorities must be non-empty'), the null variant's variant.json included; list "
+                "the release's namespaces",
+            )
+        )
     for key in _PEP817_PRIORITY_FIELDS:
         if key in priorities:
             findings.append(
