@@ -1,0 +1,77 @@
+"""`fitwheel pip ...` and `fitwheel uv ...`: the real installer, choosing variant builds.
+
+Every argument after `pip` / `uv` goes to the installer verbatim, except fitwheel's own
+`--profile FILE` when it comes first: `fitwheel pip --profile h100.toml install torch`,
+`fitwheel uv --profile h100.toml pip install torch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fitwheel.profile import Profile
+
+
+def add_parser(subparsers: Any) -> None:
+    for name, example in (("pip", "install torch"), ("uv", "pip install torch")):
+        parser = subparsers.add_parser(
+            name,
+            help=f"run {name} with the build of each package that fits the machine",
+            description=f"Run `{name} ARGS...` against an ephemeral resolving index in front of "
+            f"the indexes {name} would use. Example: fitwheel {name} {example}; for another "
+            f"machine: fitwheel {name} --profile FILE {example}.",
+            # Everything, options included, belongs to the installer: no option of ours is
+            # recognised by argparse ('+' never starts an argument).
+            prefix_chars="+",
+            add_help=False,
+        )
+        parser.add_argument("installer_args", nargs=argparse.REMAINDER)
+        parser.set_defaults(func=run, installer=name)
+
+
+def split_profile(args: Sequence[str]) -> tuple[str | None, list[str]]:
+    """Take a leading `--profile FILE` / `--profile=FILE` off the installer's arguments."""
+    rest = list(args)
+    if rest[:1] == ["--profile"] and len(rest) > 1:
+        return rest[1], rest[2:]
+    if rest and rest[0].startswith("--profile="):
+        return rest[0].partition("=")[2], rest[1:]
+    return None, rest
+
+
+def run(args: argparse.Namespace) -> int:
+    from fitwheel.installers.proxy import run_behind_proxy, run_command
+
+    profile_path, installer_args = split_profile(args.installer_args)
+    if args.installer == "pip":
+        from fitwheel.installers import pip
+
+        pip_plan = pip.plan(installer_args)
+        if not pip_plan.proxied:
+            return run_command(pip.pip_argv(pip_plan.args))
+        return run_behind_proxy(
+            pip_plan.upstreams,
+            _profile(profile_path),
+            lambda url: pip.proxied_command(pip_plan, url),
+            installer="pip",
+        )
+    from fitwheel.installers import uv
+
+    uv_plan = uv.plan(installer_args)
+    if not uv_plan.proxied:
+        return run_command([uv.uv_binary(), *uv_plan.args])
+    return run_behind_proxy(
+        uv_plan.upstreams,
+        _profile(profile_path),
+        lambda url: uv.proxied_command(uv_plan, url),
+        installer="uv",
+    )
+
+
+def _profile(path: str | None) -> Profile:
+    from fitwheel.detect import detect
+
+    return detect(profile=path)

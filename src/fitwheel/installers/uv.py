@@ -1,0 +1,98 @@
+"""`fitwheel uv ...`: uv behind the resolving proxy.
+
+uv reads its indexes from the command line (`--index`, `--extra-index-url`, `--index-url` /
+`-i`, `--default-index`) or, when an option is absent there, from its environment variables
+(`UV_INDEX`, `UV_EXTRA_INDEX_URL`, `UV_INDEX_URL`, `UV_DEFAULT_INDEX`). Upstream precedence
+is uv's own first-index order: `--index` values, then extra index URLs, then the default
+index; the first that has a project supplies all of it, as uv's default `first-index`
+strategy does. Indexes declared in `uv.toml` / `pyproject.toml` are not read: pass them on the
+command line.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from fitwheel.errors import InstallerNotFound
+from fitwheel.installers.options import Option, extract
+
+PYPI = "https://pypi.org/simple/"
+# `uv pip` subcommands that read an index.
+INDEX_COMMANDS = frozenset({"install", "compile", "sync"})
+
+INDEX = Option(("--index",))
+EXTRA_INDEX_URL = Option(("--extra-index-url",))
+INDEX_URL = Option(("--index-url",), short="-i")
+DEFAULT_INDEX = Option(("--default-index",))
+NO_INDEX = Option(("--no-index",), takes_value=False)
+_ENV = {
+    INDEX: "UV_INDEX",
+    EXTRA_INDEX_URL: "UV_EXTRA_INDEX_URL",
+    INDEX_URL: "UV_INDEX_URL",
+    DEFAULT_INDEX: "UV_DEFAULT_INDEX",
+}
+
+
+@dataclass(frozen=True)
+class UvPlan:
+    """How to run uv: behind a proxy for `upstreams` (highest precedence first), or as is."""
+
+    args: tuple[str, ...]
+    upstreams: tuple[str, ...]
+
+    @property
+    def proxied(self) -> bool:
+        return bool(self.upstreams)
+
+
+def _index_url(value: str) -> str:
+    """`--index` accepts `name=url`."""
+    name, eq, url = value.partition("=")
+    return url if eq and "://" not in name else value
+
+
+def plan(args: Sequence[str], env: Mapping[str, str] | None = None) -> UvPlan:
+    """Split uv's arguments into the indexes it would use and the arguments to keep."""
+    env = os.environ if env is None else env
+    positional = [a for a in args if not a.startswith("-")]
+    if positional[:1] != ["pip"] or positional[1:2] == [] or positional[1] not in INDEX_COMMANDS:
+        return UvPlan(tuple(args), ())
+    found = extract(args, (INDEX, EXTRA_INDEX_URL, INDEX_URL, DEFAULT_INDEX, NO_INDEX))
+    if NO_INDEX in found.flags or env.get("UV_NO_INDEX", "").lower() in ("1", "true"):
+        return UvPlan(tuple(args), ())
+
+    def values(option: Option) -> list[str]:
+        given = found.values.get(option)
+        if given is not None:
+            return given
+        return env.get(_ENV[option], "").split()
+
+    default = (values(INDEX_URL) or values(DEFAULT_INDEX) or [PYPI])[-1]
+    ordered = [_index_url(v) for v in values(INDEX)] + values(EXTRA_INDEX_URL) + [default]
+    return UvPlan(tuple(found.rest), tuple(dict.fromkeys(ordered)))
+
+
+def uv_binary() -> str:
+    """The uv executable: the `uv` Python package's, else the first `uv` on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found is None:
+        raise InstallerNotFound("uv is not installed: `pip install uv`, or put uv on PATH")
+    return found
+
+
+def proxied_command(uv_plan: UvPlan, index_url: str) -> tuple[list[str], dict[str, str]]:
+    """The uv command line and environment that use `index_url` and nothing else."""
+    args = list(uv_plan.args)
+    position = args.index("pip") + 2
+    args[position:position] = ["--index-url", index_url]
+    env = {k: v for k, v in os.environ.items() if k not in _ENV.values()}
+    return [uv_binary(), *args], env
