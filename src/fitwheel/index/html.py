@@ -97,6 +97,9 @@ def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
     """Parse a PEP 503 project page served at `url`; links are resolved against it."""
     parser = _Anchors(url)
     parser.feed(text)
+    leftover = parser.rawdata.strip()
+    if leftover:
+        parser._fail(f"unterminated tag {leftover[:40]!r}")
     parser.close()
     if parser.problem is not None:
         raise InvalidIndexPage(f"{url}: malformed HTML project page: {parser.problem}")

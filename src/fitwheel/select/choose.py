@@ -108,12 +108,23 @@ def choose(
         except InvalidVersion:
             continue
     releases: dict[Version, list[tuple[IndexFile, DistributionName]]] = {}
+    sources: dict[Version, list[str]] = {}
     for file in page.files:
         name = classify(file.filename, page.name)
-        if name is not None and name.kind is not FileKind.VARIANTS_JSON:
+        if name is None:
+            continue
+        if name.kind is FileKind.VARIANTS_JSON:
+            sources.setdefault(name.version, []).append(file.url)
+        else:
             releases.setdefault(name.version, []).append((file, name))
     return tuple(
-        _choose_release(version, releases[version], by_version.get(version), target)
+        _choose_release(
+            version,
+            releases[version],
+            by_version.get(version),
+            " + ".join(sources.get(version, [])) or "the release's variants.json",
+            target,
+        )
         for version in sorted(releases, reverse=True)
     )
 
@@ -122,6 +133,7 @@ def _choose_release(
     version: Version,
     files: list[tuple[IndexFile, DistributionName]],
     document: object,
+    source: str,
     target: _Target,
 ) -> ReleaseChoice:
     ranking = None
@@ -135,7 +147,7 @@ def _choose_release(
     candidates: list[_Candidate] = []
     unusable: list[Rejection] = []
     for file, name in files:
-        candidate = _candidate(file, name, document, ranking, target)
+        candidate = _candidate(file, name, document, ranking, source, target)
         if isinstance(candidate, str):
             unusable.append(Rejection(file, candidate))
         else:
@@ -162,6 +174,7 @@ def _candidate(
     name: DistributionName,
     document: object,
     ranking: Ranking | None,
+    source: str,
     target: _Target,
 ) -> _Candidate | str:
     """The file as a candidate, or the reason it cannot be one."""
@@ -193,8 +206,8 @@ def _candidate(
     if label not in document.variants:
         known = ", ".join(sorted(document.variants)) or "none"
         return (
-            f"label {label!r} is not in the release's variants.json (its labels: {known}), "
-            "so the wheel does not match the index's metadata"
+            f"label {label!r} is not in {source} (its labels: {known}), so the wheel does not "
+            "match the index's variant metadata"
         )
     position = ranking.position(label)
     if position is None:
