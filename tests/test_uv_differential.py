@@ -276,12 +276,10 @@ def _fake_cpuinfo(root: Path, machine_id: str, machine: Machine) -> Path | None:
 
 
 def _uv_choices(
-    links: Path, target: Path, machine: Machine, sysroot: Path | None
+    uv: str, links: Path, target: Path, machine: Machine, sysroot: Path | None
 ) -> dict[str, str | None]:
-    from uv import find_uv_bin
-
     command = [
-        find_uv_bin(),
+        uv,
         "pip",
         "install",
         "--preview-features",
@@ -371,6 +369,10 @@ def _fitwheel_choices(
 
 
 def _matrix(tmp_path: Path) -> dict[str, tuple[dict[str, str | None], dict[str, str | None]]]:
+    from uv import find_uv_bin
+
+    # Looked up once: find_uv_bin reads sysconfig, which is not safe to initialise from threads.
+    uv_bin = find_uv_bin()
     links = _build_releases(tmp_path)
     fake_ok = _can_fake_cpuinfo()
     machines = {k: m for k, m in MACHINES.items() if fake_ok or not m.removed_flags}
@@ -382,7 +384,7 @@ def _matrix(tmp_path: Path) -> dict[str, tuple[dict[str, str | None], dict[str, 
         machine_id, machine = item
         sysroot = _fake_cpuinfo(tmp_path, machine_id, machine)
         target = tmp_path / "targets" / machine_id
-        uv = _uv_choices(links, target, machine, sysroot)
+        uv = _uv_choices(uv_bin, links, target, machine, sysroot)
         fw = _fitwheel_choices(links, tmp_path, machine_id, _fitwheel_profile(machine, sysroot))
         return fw, uv
 
