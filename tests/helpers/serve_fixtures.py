@@ -166,3 +166,70 @@ def build_wheelhouse(out: Path, *, fillers: int = 0) -> Path:
     command = [sys.executable, "-m", "fitwheel", "variants", "generate", str(out)]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     return out
+
+
+# Profiles the issue names, as `fitwheel detect` override environments (empty = absent).
+NO_GPU = {"FITWHEEL_CUDA_DRIVER": "", "FITWHEEL_CUDA_ARCH": "", "FITWHEEL_AMD_GFX": ""}
+OVERRIDES: dict[str, dict[str, str]] = {
+    "ampere_cu128": {**NO_GPU, "FITWHEEL_CUDA_DRIVER": "12.8", "FITWHEEL_CUDA_ARCH": "8.6"},
+    "pascal_cu128": {**NO_GPU, "FITWHEEL_CUDA_DRIVER": "12.8", "FITWHEEL_CUDA_ARCH": "6.1"},
+    "hopper_cu130": {**NO_GPU, "FITWHEEL_CUDA_DRIVER": "13.0", "FITWHEEL_CUDA_ARCH": "9.0"},
+    "cpu": dict(NO_GPU),
+    "cpu_v2": {**NO_GPU, "FITWHEEL_X86_64_LEVEL": "v2"},
+}
+EXPECTED_TORCH = {
+    "ampere_cu128": "cuda12.8",
+    "pascal_cu128": "cuda12.6",
+    "hopper_cu130": "cuda13.0",
+    "cpu": "null",
+    "cpu_v2": "null",
+}
+
+
+def clean_env(tmp: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without the user's pip/uv/fitwheel settings, plus `overrides`."""
+    import os
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "UV_", "FITWHEEL_", "VIRTUAL_ENV"))
+    }
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_CACHE_DIR="1",
+        UV_CACHE_DIR=str(tmp / "uv-cache"),
+        UV_NO_CONFIG="1",
+        FITWHEEL_CACHE_DIR=str(tmp / "fitwheel-cache"),
+    )
+    env.update(overrides or {})
+    return env
+
+
+def detect_profile(path: Path, overrides: dict[str, str]) -> Path:
+    """Write the profile `fitwheel detect` reports under `overrides` to `path` (JSON)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fitwheel", "detect", "--format", "json"],
+        env=clean_env(path.parent, overrides),
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    path.write_bytes(result.stdout)
+    return path
+
+
+def build_index(root: Path, *, fillers: int = 0) -> Path:
+    """Build the wheelhouse under `root/src` and its static index (`fitwheel index build`)."""
+    import subprocess
+    import sys
+
+    src = build_wheelhouse(root / "src", fillers=fillers)
+    out = root / "out"
+    command = [sys.executable, "-m", "fitwheel", "index", "build", str(src), str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import MappingProxyType
@@ -30,9 +30,9 @@ from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.index.pages import html_project_page, json_project_page
 from fitwheel.profile import Profile
 from fitwheel.select import resolve_page
-from fitwheel.serve.pages import render_html, render_json
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
 
@@ -123,8 +123,8 @@ class Proxy:
         )
         bodies = {}
         for content_type, render in (
-            (JSON_CONTENT_TYPE, render_json),
-            (HTML_CONTENT_TYPE, render_html),
+            (JSON_CONTENT_TYPE, json_project_page),
+            (HTML_CONTENT_TYPE, html_project_page),
         ):
             body = render(listed)
             bodies[content_type] = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
@@ -206,9 +206,6 @@ def _error(status: int, message: str) -> web.Response:
     # pip shows the reason phrase ("502 Server Error: <reason> for url: ..."), not the body.
     reason = " ".join(message.split())[:300].encode("latin-1", "replace").decode("latin-1")
     return web.Response(status=status, reason=reason, text=f"fitwheel serve: {message}\n")
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_app(config: ServeConfig) -> web.Application:

@@ -1,0 +1,281 @@
+"""The resolving proxy against a real nginx serving a real `fitwheel index build` output."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fitwheel.profile import load_profile
+from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app, negotiate
+from fitwheel.serve.server import BackgroundServer
+from fitwheel.serve.upstreams import Upstreams
+from helpers.nginx import requires_nginx, start_nginx
+from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, build_index, detect_profile
+from helpers.servers import status_server
+
+JSON = "application/vnd.pypi.simple.v1+json"
+PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+
+pytestmark = requires_nginx
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    out: Path
+    profiles: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("serve")
+    out = build_index(root)
+    profiles = root / "profiles"
+    profiles.mkdir()
+    for name, overrides in OVERRIDES.items():
+        detect_profile(profiles / f"{name}.json", overrides)
+    with start_nginx(out, root) as nginx:
+        yield Served(nginx.url, out, profiles)
+
+
+def proxy(served: Served, *profiles: str, upstreams: tuple[str, ...] = ()) -> BackgroundServer:
+    names = profiles or ("ampere_cu128",)
+    table = {
+        (DEFAULT_PROFILE if len(names) == 1 else n): load_profile(served.profiles / f"{n}.json")
+        for n in names
+    }
+    config = ServeConfig(Upstreams(upstreams or (served.url,)), table)
+    return BackgroundServer(lambda: make_app(config))
+
+
+def get(url: str, accept: str = PIP_ACCEPT, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept, **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, dict(reply.headers), reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def upstream_sha256(served: Served, filename: str) -> str:
+    project = filename.split("-")[0]
+    return hashlib.sha256((served.out / project / filename).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED_TORCH))
+def test_page_lists_only_the_best_variant_under_its_plain_name(
+    served: Served, profile: str
+) -> None:
+    with proxy(served, profile) as server:
+        status, headers, body = get(server.url + "/simple/torchlike/")
+    assert status == 200 and headers["Content-Type"] == JSON
+    files = json.loads(body)["files"]
+    assert [f["filename"] for f in files] == ["torchlike-2.10.0-py3-none-any.whl"]
+    label = EXPECTED_TORCH[profile]
+    # The bytes (and so the sha256) are the upstream's labelled wheel.
+    assert files[0]["hashes"]["sha256"] == upstream_sha256(
+        served, f"torchlike-2.10.0-py3-none-any-{label}.whl"
+    )
+    assert files[0]["url"] == "../../files/torchlike/torchlike-2.10.0-py3-none-any.whl"
+
+
+def test_html_page_streamed_file_and_metadata(served: Served) -> None:
+    with proxy(served) as server:
+        status, headers, body = get(server.url + "/simple/torchlike/", accept="text/html")
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert b"variants.json" not in body and b"cuda" not in body
+        assert b'href="../../files/torchlike/torchlike-2.10.0-py3-none-any.whl#sha256=' in body
+        status, headers, wheel = get(
+            server.url + "/files/torchlike/torchlike-2.10.0-py3-none-any.whl"
+        )
+        assert status == 200
+        upstream = served.out / "torchlike" / "torchlike-2.10.0-py3-none-any-cuda12.8.whl"
+        assert wheel == upstream.read_bytes()
+        assert headers["Content-Length"] == str(len(wheel))
+        status, _, metadata = get(
+            server.url + "/files/torchlike/torchlike-2.10.0-py3-none-any.whl.metadata"
+        )
+        assert status == 200
+        assert metadata == Path(f"{upstream}.metadata").read_bytes()
+        # Files that are not variant wheels keep their upstream URL.
+        _, _, page = get(server.url + "/simple/typing-shim/")
+        (entry,) = json.loads(page)["files"]
+        assert entry["url"].startswith(served.url)
+
+
+def test_caching_headers_and_conditional_requests(served: Served) -> None:
+    with proxy(served) as server:
+        url = server.url + "/simple/torchlike/"
+        _, headers, _ = get(url)
+        assert headers["Cache-Control"].startswith("public, max-age=")
+        assert "Accept" in headers["Vary"]
+        status, _, body = get(url, **{"If-None-Match": headers["ETag"]})
+        assert status == 304 and body == b""
+        _, html_headers, _ = get(url, accept="text/html")
+        assert html_headers["ETag"] != headers["ETag"]
+
+
+def test_names_are_normalized_and_missing_projects_explained(served: Served) -> None:
+    with proxy(served) as server:
+        status, _, body = get(server.url + "/simple/Typing_Shim/")
+        assert status == 200 and json.loads(body)["name"] == "typing-shim"
+        status, _, body = get(server.url + "/simple/no-such-project/")
+        assert status == 404 and b"no upstream has a page for project 'no-such-project'" in body
+        status, _, _ = get(server.url + "/files/torchlike/not-listed-1.0-py3-none-any.whl")
+        assert status == 404
+
+
+def test_fleet_serves_each_profile_under_its_name(served: Served) -> None:
+    with proxy(served, "ampere_cu128", "pascal_cu128", "cpu") as server:
+        for name in ("ampere_cu128", "pascal_cu128", "cpu"):
+            _, _, body = get(f"{server.url}/p/{name}/simple/torchlike/")
+            (entry,) = json.loads(body)["files"]
+            chosen = f"torchlike-2.10.0-py3-none-any-{EXPECTED_TORCH[name]}.whl"
+            assert entry["hashes"]["sha256"] == upstream_sha256(served, chosen)
+            _, _, wheel = get(f"{server.url}/p/{name}/files/torchlike/{entry['filename']}")
+            assert hashlib.sha256(wheel).hexdigest() == entry["hashes"]["sha256"]
+        status, _, body = get(server.url + "/p/nobody/simple/torchlike/")
+        assert status == 404 and b"no profile 'nobody'" in body
+
+
+def test_first_upstream_with_the_project_supplies_all_of_it(served: Served, tmp_path: Path) -> None:
+    # A second index that also has `torchlike` (an impostor) and `only-here`.
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(served.out / "typing-shim" / "typing_shim-1.0-py3-none-any.whl", other)
+    (other / "typing_shim-1.0-py3-none-any.whl").rename(other / "torchlike-9.9-py3-none-any.whl")
+    shutil.copy(
+        served.out / "pillow-shim" / "pillow_shim-1.0-py3-none-any.whl",
+        other / "only_here-1.0-py3-none-any.whl",
+    )
+    with proxy(served, upstreams=(served.url, str(other))) as server:
+        _, _, body = get(server.url + "/simple/torchlike/")
+        assert [f["filename"] for f in json.loads(body)["files"]] == [
+            "torchlike-2.10.0-py3-none-any.whl"
+        ]
+        _, _, body = get(server.url + "/simple/only-here/")
+        assert [f["filename"] for f in json.loads(body)["files"]] == [
+            "only_here-1.0-py3-none-any.whl"
+        ]
+
+
+def test_a_failing_upstream_is_an_error_not_a_fall_through(served: Served) -> None:
+    with status_server(500) as broken, proxy(served, upstreams=(broken.url, served.url)) as server:
+        started = time.monotonic()
+        status, _, body = get(server.url + "/simple/torchlike/")
+    assert status == 502
+    assert time.monotonic() - started < 10
+    assert "HTTP 500" in body.decode() and broken.url in body.decode()
+
+
+def test_unreachable_upstream_is_a_clear_error(served: Served) -> None:
+    with proxy(served, upstreams=("http://127.0.0.1:9/simple/",)) as server:
+        status, _, body = get(server.url + "/simple/torchlike/")
+    assert status == 502
+    assert "127.0.0.1:9" in body.decode()
+
+
+def test_fifty_concurrent_clients(served: Served) -> None:
+    import aiohttp
+
+    expected = (
+        served.out / "torchlike" / "torchlike-2.10.0-py3-none-any-cuda12.8.whl"
+    ).read_bytes()
+
+    async def client(session: aiohttp.ClientSession, base: str) -> bytes:
+        async with session.get(base + "/simple/torchlike/", headers={"Accept": JSON}) as page:
+            assert page.status == 200
+            (entry,) = (await page.json(content_type=None))["files"]
+        async with session.get(f"{base}/files/torchlike/{entry['filename']}") as reply:
+            assert reply.status == 200
+            return await reply.read()
+
+    async def main(base: str) -> list[bytes]:
+        connector = aiohttp.TCPConnector(limit=0, force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            return await asyncio.gather(*(client(session, base) for _ in range(60)))
+
+    with proxy(served) as server:
+        bodies = asyncio.run(main(server.url))
+    assert bodies == [expected] * 60
+
+
+def test_negotiation() -> None:
+    assert negotiate(PIP_ACCEPT) == JSON
+    assert negotiate("") == "text/html"
+    assert negotiate("*/*") == JSON
+    assert negotiate("text/html") == "text/html"
+    assert negotiate("application/vnd.pypi.simple.v1+html;q=0.5, text/html;q=0.9") == "text/html"
+    assert negotiate("image/png") is None
+
+
+@pytest.mark.slow
+def test_streaming_one_gib_keeps_the_server_small(served: Served, tmp_path: Path) -> None:
+    """A 1 GiB (sparse) file through `python -m fitwheel serve`: peak RSS stays under 100 MiB."""
+    index = tmp_path / "big"
+    (index / "bigpkg").mkdir(parents=True)
+    wheel = index / "bigpkg" / "bigpkg-1.0-py3-none-any-null.whl"
+    with open(wheel, "wb") as handle:
+        handle.truncate(1 << 30)
+    variants = {
+        "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
+        "default-priorities": {"namespace": ["nvidia"]},
+        "variants": {"null": {}},
+    }
+    (index / "bigpkg" / "bigpkg-1.0-variants.json").write_text(json.dumps(variants))
+    (index / "bigpkg" / "index.html").write_text(
+        '<a href="bigpkg-1.0-py3-none-any-null.whl#sha256=' + "0" * 64 + '">'
+        "bigpkg-1.0-py3-none-any-null.whl</a>\n"
+        '<a href="bigpkg-1.0-variants.json">bigpkg-1.0-variants.json</a>\n'
+    )
+    port = _free_port()
+    with start_nginx(index, tmp_path) as nginx:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fitwheel",
+                "serve",
+                "--upstream",
+                nginx.url,
+                "--port",
+                str(port),
+                "--profile",
+                str(served.profiles / "cpu.json"),
+            ],
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert server.stderr is not None
+            server.stderr.readline()  # "fitwheel serve: URL" once it listens
+            url = f"http://127.0.0.1:{port}/files/bigpkg/bigpkg-1.0-py3-none-any.whl"
+            get(f"http://127.0.0.1:{port}/simple/bigpkg/")
+            received = 0
+            with urllib.request.urlopen(url, timeout=60) as reply:
+                while chunk := reply.read(1 << 20):
+                    received += len(chunk)
+            status = Path(f"/proc/{server.pid}/status").read_text()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert received == 1 << 30
+    peak_kib = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+    assert peak_kib < 100 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+def _free_port() -> int:
+    from helpers.nginx import free_port
+
+    return free_port()
