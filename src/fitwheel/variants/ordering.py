@@ -128,7 +128,7 @@ def rank(
 
 
 class _Orders:
-    """Index lookups for (namespace, feature) positions and value positions."""
+    """Index lookups: the sort key of each supported value of each (namespace, feature)."""
 
     def __init__(
         self,
@@ -137,8 +137,8 @@ class _Orders:
         feature_priorities: Mapping[str, tuple[str, ...]],
         value_priorities: Mapping[str, Mapping[str, tuple[str, ...]]],
     ) -> None:
-        self.positions: dict[tuple[str, str], tuple[int, int]] = {}
-        self.values: dict[tuple[str, str], dict[str, int]] = {}
+        self.values: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+        """(namespace, feature) -> value -> its full key (namespace, feature, value index)."""
         for ns_index, namespace in enumerate(namespace_priorities):
             features = supported.namespaces.get(namespace)
             if not features:
@@ -151,8 +151,9 @@ class _Orders:
                     v for v in value_priorities.get(namespace, {}).get(feature, ()) if v in values
                 ]
                 ordered = first + [v for v in values if v not in first]
-                self.positions[(namespace, feature)] = (ns_index, f_index)
-                self.values[(namespace, feature)] = {v: i for i, v in enumerate(ordered)}
+                self.values[(namespace, feature)] = {
+                    v: (ns_index, f_index, i) for i, v in enumerate(ordered)
+                }
 
 
 def rank_descriptions(
@@ -171,27 +172,33 @@ def rank_descriptions(
     of another loses to it (more properties win), and a full tie is broken by label. The null
     variant's list is empty, so it follows every real variant.
     """
-    orders = _Orders(namespace_priorities, supported, feature_priorities, value_priorities)
+    lookups = _Orders(namespace_priorities, supported, feature_priorities, value_priorities).values
     keyed: list[tuple[list[tuple[int, ...]], str]] = []
     excluded: dict[str, str] = {}
     for label, description in variants.items():
         key: list[tuple[int, ...]] = []
         reason = None
         for (namespace, feature), values in description.features.items():
-            lookup = orders.values.get((namespace, feature))
+            lookup = lookups.get((namespace, feature))
             if lookup is None:
                 reason = unavailable.get(namespace) or (
                     f"the target supports nothing for {namespace} :: {feature}"
                 )
                 break
-            best = min((lookup[v] for v in values if v in lookup), default=None)
+            # Keys of one feature differ only in the value index, so the least key is the
+            # best supported value (the hot loop of a large release: kept to C-level calls).
+            best = (
+                lookup.get(values[0])
+                if len(values) == 1
+                else min(filter(None, map(lookup.get, values)), default=None)
+            )
             if best is None:
                 reason = (
                     f"{namespace} :: {feature}: none of {_shown(values)} is supported "
                     f"(the target supports {_shown(tuple(lookup))})"
                 )
                 break
-            key.append((*orders.positions[(namespace, feature)], best))
+            key.append(best)
         if reason is not None:
             excluded[label] = reason
             continue

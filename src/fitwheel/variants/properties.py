@@ -118,7 +118,7 @@ class VariantDescription:
             grouped.setdefault(prop.feature_key, []).append(prop.value)
         return {key: tuple(values) for key, values in grouped.items()}
 
-    @property
+    @cached_property
     def namespaces(self) -> frozenset[str]:
         return frozenset(p.namespace for p in self.properties)
 
