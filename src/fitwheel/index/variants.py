@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
 from packaging.version import Version
 
-from fitwheel.errors import FitwheelError
+from fitwheel.errors import FitwheelError, InvalidVariantMetadata
 from fitwheel.index.filenames import FileKind, classify, variants_json_filename
 from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.variants.merge import merge_documents
@@ -30,6 +31,14 @@ def variants_links(page: ProjectPage) -> dict[Version, list[IndexFile]]:
     return links
 
 
+def _check_hash(file: IndexFile, body: bytes) -> None:
+    expected = file.hashes.get("sha256")
+    if expected is not None and hashlib.sha256(body).hexdigest() != expected:
+        raise InvalidVariantMetadata(
+            f"{file.url}: its sha256 does not match the one on the project page"
+        )
+
+
 def missing_reason(page: ProjectPage, version: Version) -> str:
     return (
         f"{page.url} lists no {variants_json_filename(page.name, version)}, so PEP 825 treats "
@@ -45,6 +54,8 @@ async def release_documents(page: ProjectPage, fetch: Fetch) -> dict[str, Varian
             return missing_reason(page, version)
         try:
             bodies = await asyncio.gather(*(fetch(f.url) for f in files))
+            for file, body in zip(files, bodies, strict=True):
+                _check_hash(file, body)
             documents = [
                 loads_variants_document(body, where=f.url)
                 for f, body in zip(files, bodies, strict=True)
