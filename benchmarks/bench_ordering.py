@@ -1,0 +1,187 @@
+"""Ranking a 1,000-label release for a 50-property profile: fitwheel vs variantlib 0.2.2.
+
+Targets: fitwheel's `rank` (from a parsed `VariantsDocument`) is at least 10x faster than
+`variantlib.resolver.lib.sort_and_filter_supported_variants` on the same input, and takes
+under 20 ms. Both get their inputs built once, outside the timed calls, and must return the
+same order before anything is timed. Run: `python benchmarks/run.py ordering`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from variantlib.models.variant import VariantDescription as VLDescription
+from variantlib.models.variant import VariantProperty as VLProperty
+from variantlib.resolver.lib import sort_and_filter_supported_variants
+
+from fitwheel.variants.metadata import SCHEMA_PEP825, VariantsDocument, parse_variants_document
+from fitwheel.variants.ordering import rank
+from fitwheel.variants.properties import VariantDescription, VariantProperty
+from fitwheel.variants.support import SupportedProperties
+
+LABELS = 1_000
+SPEEDUP_TARGET = 10.0
+MILLISECONDS_TARGET = 20.0
+ROUNDS = 15
+FITWHEEL_CALLS_PER_ROUND = 10
+SEED = 825
+
+# What a GPU + x86-64 machine supports, best first: 50 properties in 6 namespaces.
+PROFILE: dict[str, dict[str, list[str]]] = {
+    "nvidia": {
+        "cuda_version_lower_bound": [
+            *("12.8", "12.6", "12.5", "12.4", "12.3", "12.2", "12.1", "12.0"),
+            *("11.8", "11.7", "11.6", "11.5", "11.4", "11.3", "11.2", "11.1", "11.0"),
+        ],
+        "sm_arch": [
+            *("86_real", "80_real", "86_virtual", "80_virtual", "75_virtual", "70_virtual"),
+            *("61_virtual", "60_virtual", "53_virtual", "52_virtual", "50_virtual"),
+        ],
+    },
+    "x86_64": {"level": ["v3", "v2", "v1"], "avx2": ["on"], "fma": ["on"], "bmi2": ["on"]},
+    "blas_lapack": {"library": ["mkl", "openblas", "blis"]},
+    "cpython": {"abi": ["cp313", "cp312", "cp311", "cp310", "abi3"]},
+    "intel": {"device_ip": ["12.55.8", "12.10.0", "12.0.0"], "level_zero": ["1.3", "1.2"]},
+    "openmp": {"runtime": ["gnu", "llvm", "intel"]},
+}
+NAMESPACES = ["nvidia", "intel", "x86_64", "blas_lapack", "cpython", "openmp", "amd"]
+# Values a release also builds for that this machine cannot use.
+UNSUPPORTED: dict[tuple[str, str], list[str]] = {
+    ("nvidia", "cuda_version_lower_bound"): ["13.0"],
+    ("nvidia", "sm_arch"): ["90_real", "100_real", "120_real"],
+    ("x86_64", "level"): ["v4"],
+    ("amd", "gfx_arch"): ["gfx90a", "gfx942", "gfx1100"],
+}
+
+
+def make_release(rng: random.Random) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """1,000 labelled variants of 1-4 properties, most of them compatible, plus "null"."""
+    features = [(ns, f, list(values)) for ns, t in PROFILE.items() for f, values in t.items()]
+    for (ns, f), values in UNSUPPORTED.items():
+        for entry in features:
+            if entry[:2] == (ns, f):
+                entry[2].extend(values)
+                break
+        else:
+            features.append((ns, f, list(values)))
+    variants: dict[str, dict[str, dict[str, list[str]]]] = {"null": {}}
+    seen: set[frozenset[VariantProperty]] = set()
+    while len(variants) < LABELS + 1:
+        chosen = rng.sample(features, rng.randint(1, 4))
+        props = set()
+        for ns, feature, values in chosen:
+            # Mostly one value; sometimes a multi-value feature (e.g. a fat sm_arch list).
+            for value in rng.sample(values, 1 if rng.random() < 0.7 else min(3, len(values))):
+                props.add(VariantProperty(ns, feature, value))
+        key = frozenset(props)
+        if key in seen:
+            continue
+        seen.add(key)
+        description = VariantDescription(key)
+        variants[description.hash_label()] = description.to_mapping()
+    return variants
+
+
+def timed(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000.0
+
+
+def main() -> int:
+    rng = random.Random(SEED)
+    release = make_release(rng)
+    os.environ.pop("VARIANT_ABI_DEPENDENCY", None)
+
+    # fitwheel input: a parsed document and the profile.
+    def parse() -> VariantsDocument:
+        return parse_variants_document(
+            {
+                "$schema": SCHEMA_PEP825,
+                "default-priorities": {"namespace": NAMESPACES},
+                "variants": release,
+            },
+            where="benchmark release",
+        )
+
+    document = parse()
+    supported = SupportedProperties.from_mapping(PROFILE)
+    assert len(supported) == 50, len(supported)
+
+    # variantlib input, converted once.
+    vl_descriptions = [
+        VLDescription(
+            [
+                VLProperty(ns, f, v)
+                for ns, table in props.items()
+                for f, values in table.items()
+                for v in values
+            ],
+            label=label,
+        )
+        for label, props in release.items()
+    ]
+    vl_supported = [VLProperty(p.namespace, p.feature, p.value) for p in supported.properties()]
+
+    def run_fitwheel() -> tuple[str, ...]:
+        return rank(document, supported).ranked
+
+    def run_variantlib() -> list[str]:
+        return [
+            d.label
+            for d in sort_and_filter_supported_variants(
+                vl_descriptions, vl_supported, list(NAMESPACES)
+            )
+        ]
+
+    ours, theirs = run_fitwheel(), run_variantlib()
+    if list(ours) != theirs:
+        print("FAIL: fitwheel and variantlib disagree on the order", file=sys.stderr)
+        return 1
+    compatible = len(ours)
+
+    fitwheel_ms: list[float] = []
+    cold_ms: list[float] = []
+    variantlib_ms: list[float] = []
+    for _ in range(ROUNDS):
+        variantlib_ms.append(timed(run_variantlib))
+        fitwheel_ms.extend(timed(run_fitwheel) for _ in range(FITWHEEL_CALLS_PER_ROUND))
+        # A freshly parsed document: the descriptions' cached feature tables are built inside
+        # the timed call, as on an installer's one ranking of a release.
+        fresh = parse()
+        cold_ms.append(timed(lambda fresh=fresh: rank(fresh, supported)))
+
+    fw_min, fw_median = min(fitwheel_ms), statistics.median(fitwheel_ms)
+    vl_min, vl_median = min(variantlib_ms), statistics.median(variantlib_ms)
+    ratio = vl_median / fw_median
+    print(
+        f"release: {len(release)} labels ({compatible} compatible), "
+        f"profile: {len(supported)} properties, {len(NAMESPACES)} namespaces"
+    )
+    print(
+        f"fitwheel rank:   min {fw_min:8.2f} ms  median {fw_median:8.2f} ms  (n={len(fitwheel_ms)})"
+    )
+    print(
+        f"variantlib sort: min {vl_min:8.2f} ms  median {vl_median:8.2f} ms  (n={len(variantlib_ms)})"
+    )
+    print(
+        f"fitwheel rank, fresh document: min {min(cold_ms):8.2f} ms  "
+        f"median {statistics.median(cold_ms):8.2f} ms  (n={len(cold_ms)})"
+    )
+    print(f"ratio (median variantlib / median fitwheel): {ratio:.1f}x")
+    print(f"ratio (min variantlib / min fitwheel):       {vl_min / fw_min:.1f}x")
+    fast_enough = ratio >= SPEEDUP_TARGET
+    quick_enough = fw_median < MILLISECONDS_TARGET
+    print(f"{'PASS' if fast_enough else 'FAIL'}: >= {SPEEDUP_TARGET:.0f}x faster than variantlib")
+    print(f"{'PASS' if quick_enough else 'FAIL'}: < {MILLISECONDS_TARGET:.0f} ms (median)")
+    return 0 if fast_enough and quick_enough else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
