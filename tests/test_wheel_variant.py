@@ -83,7 +83,14 @@ def test_default_label_is_the_hash_label(wheel: Path, tmp_path: Path) -> None:
 
 def test_unmake_restores_the_plain_wheel(wheel: Path, tmp_path: Path) -> None:
     made = fitwheel(
-        "wheel", "make-variant", str(wheel), "-o", str(tmp_path / "v"), "--null"
+        "wheel",
+        "make-variant",
+        str(wheel),
+        "-o",
+        str(tmp_path / "v"),
+        "--null",
+        "--namespace-priority",
+        "nvidia",
     ).stdout.strip()
     assert made.endswith("-null.whl")
     result = fitwheel("wheel", "unmake", made, "-o", str(tmp_path / "plain"))
@@ -163,6 +170,7 @@ def test_variant_json_disagreeing_with_filename_is_an_error(wheel: Path, tmp_pat
         (["-p", "nvidia::sm_arch"], "invalid variant property"),
         ([], "give at least one"),
         (["--null", "-p", CUDA[0]], "--null"),
+        (["--null"], "must list the release's namespaces"),
         (["-p", CUDA[0], "--label", "null"], "reserved"),
         (["-p", CUDA[0], "--label", "CU"], "invalid variant label"),
         (["-p", CUDA[0], "--namespace-priority", "x86_64"], "missing nvidia"),
@@ -178,7 +186,14 @@ def test_bad_make_variant_arguments(
 
 def test_a_variant_wheel_is_not_made_a_variant_twice(wheel: Path, tmp_path: Path) -> None:
     made = fitwheel(
-        "wheel", "make-variant", str(wheel), "-o", str(tmp_path), "--null"
+        "wheel",
+        "make-variant",
+        str(wheel),
+        "-o",
+        str(tmp_path),
+        "--null",
+        "--namespace-priority",
+        "x86_64",
     ).stdout.strip()
     result = fitwheel("wheel", "make-variant", made, "-o", str(tmp_path / "again"), *props(*CUDA))
     assert result.returncode == 2 and "already a variant wheel" in result.stderr
@@ -217,7 +232,17 @@ def _release(tmp_path: Path) -> Path:
             "nvidia,intel,amd",
         )
         assert result.returncode == 0, result.stderr
-    assert fitwheel("wheel", "make-variant", str(plain), "-o", str(dist), "--null").returncode == 0
+    null = fitwheel(
+        "wheel",
+        "make-variant",
+        str(plain),
+        "-o",
+        str(dist),
+        "--null",
+        "--namespace-priority",
+        "nvidia,intel,amd",
+    )
+    assert null.returncode == 0, null.stderr
     return dist
 
 

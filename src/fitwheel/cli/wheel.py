@@ -38,7 +38,8 @@ def add_parser(subparsers: Any) -> None:
     make.add_argument(
         "--namespace-priority",
         metavar="NS,NS,...",
-        help="namespace order for default-priorities (default: the namespaces used, sorted)",
+        help="namespace order for default-priorities (default: the namespaces used, sorted; "
+        "required with --null, where it names the release's namespaces)",
     )
     make.set_defaults(func=run_make)
 

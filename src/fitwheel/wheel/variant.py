@@ -138,6 +138,11 @@ def make_variant(
         raise InvalidVariantMetadata(
             "give at least one -p/--property, or --null for the null variant"
         )
+    if null and not namespace_priorities:
+        raise InvalidVariantMetadata(
+            "the null variant's variant.json must list the release's namespaces (installers "
+            "such as uv refuse an empty list): pass --namespace-priority NS,NS,..."
+        )
     description = VariantDescription(frozenset(properties))
     if null:
         if label not in (None, NULL_LABEL):
