@@ -97,7 +97,7 @@ def populate(folder: Path, scratch: Path) -> Path:
     torch = plain_wheel(scratch, "torchlike", "2.10", NATIVE_TAG, requires_python=">=3.9")
     for label, properties in TORCH_VARIANTS.items():
         make_variant(torch, folder, *properties, label=label, namespace_priority=TORCH_NAMESPACES)
-    make_variant(torch, folder, null=True)
+    make_variant(torch, folder, null=True, namespace_priority=TORCH_NAMESPACES)
     (folder / torch.name).write_bytes(torch.read_bytes())
     plain_wheel(folder, "torchlike", "2.9", NATIVE_TAG)
 
