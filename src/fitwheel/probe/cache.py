@@ -6,7 +6,6 @@ hashed (hashlib's import costs more than the comparison), so a hit is one file r
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -45,6 +44,8 @@ def boot_id(sysroot: str = "/") -> str | None:
 
 def load(name: str, key: Any, directory: str) -> dict[str, Any] | None:
     """The facts stored under `name` if they were stored with exactly `key`; else None."""
+    import json
+
     try:
         with open(os.path.join(directory, f"{name}.json"), "rb") as stream:
             document = json.loads(stream.read())
@@ -60,6 +61,8 @@ def load(name: str, key: Any, directory: str) -> dict[str, Any] | None:
 
 def store(name: str, key: Any, facts: dict[str, Any], directory: str) -> None:
     """Write atomically (rename), so a concurrent reader sees the old or the new file, never half."""
+    import json
+
     try:
         os.makedirs(directory, exist_ok=True)
         target = os.path.join(directory, f"{name}.json")

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from typing import Any
 
 from fitwheel.runtime.cpu import interpreter_machine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _PT_INTERP = 3
 _EF_ARM_ABI_FLOAT_HARD = 0x400

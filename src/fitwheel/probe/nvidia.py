@@ -125,14 +125,7 @@ def probe_nvidia(
         )
         return _finish(facts, sources, _unknown_rest(facts, reason))
 
-    key = {
-        "boot_id": cache.boot_id(sysroot),
-        "kernel_driver_version": kernel,
-        "libraries": {name: [file_identity(p) for p in paths] for name, paths in libraries.items()},
-        "devices": _device_list(sysroot),
-        "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
-        "python": sys.executable,
-    }
+    key = cache_key(sysroot, env, kernel, libraries)
     directory = cache.cache_dir(dict(env))
     probed = cache.load(CACHE_NAME, key, directory) if use_cache else None
     if probed is None:
@@ -152,6 +145,21 @@ def probe_nvidia(
         if name not in facts:
             unknown[name] = reasons.get(name) or probed.get("error") or "not reported"
     return _finish(facts, sources, unknown)
+
+
+def cache_key(
+    sysroot: str, env: Mapping[str, str], kernel: str | None, libraries: dict[str, list[str]]
+) -> dict[str, Any]:
+    """What the driver's answer depends on: a reboot, a driver upgrade (kernel module or library
+    file), a different device list or `CUDA_VISIBLE_DEVICES`, another interpreter."""
+    return {
+        "boot_id": cache.boot_id(sysroot),
+        "kernel_driver_version": kernel,
+        "libraries": {name: [file_identity(p) for p in paths] for name, paths in libraries.items()},
+        "devices": _device_list(sysroot),
+        "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
+        "python": sys.executable,
+    }
 
 
 def _unknown_rest(facts: dict[str, Any], reason: str) -> dict[str, str]:

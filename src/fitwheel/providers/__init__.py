@@ -18,6 +18,17 @@ if TYPE_CHECKING:
 # Namespace -> module in this package; modules are imported on first use.
 BUILTIN_NAMESPACES: tuple[str, ...] = ("x86_64", "aarch64", "nvidia", "amd", "intel")
 
+# The `[facts]` table each provider reads: without it the provider has nothing to say, and its
+# module is not even imported (this runs on every `fitwheel detect`).
+FACT_TABLES = {
+    "x86_64": "cpu",
+    "aarch64": "cpu",
+    "nvidia": "nvidia",
+    "amd": "amd",
+    "intel": "intel",
+}
+_CPU_ARCHITECTURES = {"x86_64": ("x86_64", "x32"), "aarch64": ("aarch64",)}
+
 
 def provider(namespace: str) -> Provider:
     """The built-in provider function for `namespace`; KeyError for an unknown one."""
@@ -32,6 +43,12 @@ def provide_all(facts: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
     """Every built-in namespace that `facts` supports, in `BUILTIN_NAMESPACES` order."""
     variants: dict[str, dict[str, list[str]]] = {}
     for namespace in BUILTIN_NAMESPACES:
+        table = facts.get(FACT_TABLES[namespace])
+        if not table:
+            continue
+        architectures = _CPU_ARCHITECTURES.get(namespace)
+        if architectures and table.get("architecture") not in architectures:
+            continue
         properties = provider(namespace)(facts)
         if properties:
             variants[namespace] = properties

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from collections.abc import Iterable, Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 # psABI levels as cumulative /proc/cpuinfo flag sets (`pni` is SSE3, `abm` is LZCNT, and the kernel
 # shows OSXSAVE as `xsave`).
