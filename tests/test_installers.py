@@ -1,0 +1,235 @@
+"""`fitwheel pip` / `fitwheel uv`: real pip and uv, real nginx, fresh virtual environments."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fitwheel.cli.installers import split_profile
+from fitwheel.installers import pip, uv
+from helpers.nginx import requires_nginx, start_nginx
+from helpers.serve_fixtures import (
+    EXPECTED_TORCH,
+    OVERRIDES,
+    build_index,
+    clean_env,
+    detect_profile,
+)
+
+FITWHEEL = [sys.executable, "-m", "fitwheel"]
+PACKAGES = ("visionlike", "fastmath", "sdistonly")
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    out: Path
+    root: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("installers")
+    out = build_index(root)
+    with start_nginx(out, root) as nginx:
+        yield Served(nginx.url, out, root)
+
+
+def fresh_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path / "bin" / "python"
+
+
+def installed_label(python: Path, dist: str) -> str | None:
+    site = next((python.parent.parent / "lib").glob("python*/site-packages"))
+    (info,) = site.glob(f"{dist}-*.dist-info")
+    variant = info / "variant.json"
+    if not variant.exists():
+        return None
+    (label,) = json.loads(variant.read_text())["variants"]
+    return str(label)
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FITWHEEL, *args], env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+# --- finding the index the user would have used -----------------------------------------
+
+
+def test_pip_plan_reads_every_spelling_of_the_index_options() -> None:
+    env = {"PIP_CONFIG_FILE": "/dev/null", "HOME": "/nonexistent"}
+    plan = pip.plan(
+        ["-v", "install", "-iA", "--extra-index-url=B", "--extra-index-url", "C", "torch"], env
+    )
+    assert plan.upstreams == ("A", "B", "C")
+    assert plan.args == ("-v", "install", "torch")
+    assert pip.plan(["install", "--index-url", "X", "--", "-i"], env).args == (
+        "install",
+        "--",
+        "-i",
+    )
+    assert not pip.plan(["install", "--no-index", "-f", "dir", "x"], env).proxied
+    assert not pip.plan(["freeze"], env).proxied
+    assert pip.plan(["--python", "install", "download", "x"], env).command == "download"
+    assert pip.plan(["install", "x"], env).upstreams == (pip.PYPI,)
+    from_env = {**env, "PIP_INDEX_URL": "E", "PIP_EXTRA_INDEX_URL": "F G"}
+    assert pip.plan(["install", "x"], from_env).upstreams == ("E", "F", "G")
+    assert pip.plan(["install", "-i", "A", "x"], from_env).upstreams == ("A", "F", "G")
+
+
+def test_pip_plan_agrees_with_pip_on_configuration_files(tmp_path: Path) -> None:
+    """pip itself is the oracle: its "Looking in indexes:" line lists what it would use."""
+    xdg = tmp_path / "xdg"
+    (xdg / "pip").mkdir(parents=True)
+    (xdg / "pip" / "pip.conf").write_text(
+        "[global]\nindex-url = http://127.0.0.1:9/global/\n"
+        "extra-index-url = http://127.0.0.1:9/g1/ http://127.0.0.1:9/g2/\n"
+        "[download]\nindex_url = http://127.0.0.1:9/download/\n"
+    )
+    env = clean_env(tmp_path)
+    del env["PIP_CONFIG_FILE"]
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(xdg), XDG_CONFIG_DIRS=str(tmp_path / "n"))
+    args = ["download", "--retries", "0", "-d", str(tmp_path), "--extra-index-url",
+            "http://127.0.0.1:9/cli/", "nothing-here"]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Looking in indexes:"))
+    pip_says = tuple(u.strip() for u in line.partition(":")[2].split(","))
+    assert pip.plan(args, env).upstreams == pip_says
+
+
+def test_uv_plan_follows_uv_first_index_order() -> None:
+    env = {"UV_INDEX_URL": "ENV_DEFAULT", "UV_EXTRA_INDEX_URL": "ENV_EXTRA"}
+    plan = uv.plan(["pip", "install", "--index", "name=http://a/", "torch"], env)
+    assert plan.upstreams == ("http://a/", "ENV_EXTRA", "ENV_DEFAULT")
+    assert plan.args == ("pip", "install", "torch")
+    plan = uv.plan(["pip", "install", "-i", "D", "--extra-index-url", "E", "x"], env)
+    assert plan.upstreams == ("E", "D")
+    assert not uv.plan(["pip", "list"], env).proxied
+    assert not uv.plan(["pip", "install", "--no-index", "x"], env).proxied
+    assert uv.plan(["pip", "install", "x"], {}).upstreams == (uv.PYPI,)
+
+
+def test_profile_option_comes_before_the_installer_arguments() -> None:
+    assert split_profile(["--profile", "h100.toml", "install", "torch"]) == (
+        "h100.toml",
+        ["install", "torch"],
+    )
+    assert split_profile(["--profile=a.toml", "pip", "install"]) == ("a.toml", ["pip", "install"])
+    assert split_profile(["install", "--profile", "x"]) == (None, ["install", "--profile", "x"])
+
+
+# --- real installs ------------------------------------------------------------------------
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+@pytest.mark.parametrize("profile", sorted(OVERRIDES))
+def test_install_gets_the_build_for_the_profile(
+    served: Served, tmp_path: Path, installer: str, profile: str
+) -> None:
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES[profile])
+    if installer == "pip":
+        args = ["pip", "--python", str(python), "install", "-i", served.url, *PACKAGES]
+    else:
+        args = ["uv", "pip", "install", "--python", str(python), "-i", served.url, *PACKAGES]
+    result = run(args, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_label(python, "torchlike") == EXPECTED_TORCH[profile]
+    assert installed_label(python, "visionlike") == EXPECTED_TORCH[profile]
+    level = "v2" if profile == "cpu_v2" else None
+    if level is not None:
+        assert installed_label(python, "fastmath") == level
+    assert (next(python.parent.parent.glob("lib/python*/site-packages")) / "sdistonly.py").exists()
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_profile_file_installs_for_another_machine(served: Served, tmp_path: Path) -> None:
+    profile = detect_profile(tmp_path / "hopper.json", OVERRIDES["hopper_cu130"])
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])  # this machine: no GPU
+    args = ["pip", "--profile", str(profile), "--python", str(python), "install", "--no-deps",
+            "-i", served.url, "torchlike"]  # fmt: skip
+    result = run(args, env)
+    assert result.returncode == 0, result.stderr
+    assert installed_label(python, "torchlike") == "cuda13.0"
+
+
+def _chosen_hash(served: Served, label: str) -> str:
+    wheel = served.out / "torchlike" / f"torchlike-2.10.0-py3-none-any-{label}.whl"
+    return hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_require_hashes_through_the_proxy(served: Served, tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"torchlike==2.10.0 --hash=sha256:{_chosen_hash(served, 'cuda12.8')}\n")
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["ampere_cu128"])
+    args = ["pip", "--python", str(python), "install", "--no-deps", "--require-hashes",
+            "-r", str(requirements), "-i", served.url]  # fmt: skip
+    result = run(args, env)
+    assert result.returncode == 0, result.stderr
+    assert installed_label(python, "torchlike") == "cuda12.8"
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_truncated_upstream_file_fails_the_hash_check(
+    served: Served, tmp_path: Path, installer: str
+) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(served.out, copy)
+    wheel = copy / "torchlike" / "torchlike-2.10.0-py3-none-any-cuda12.8.whl"
+    wheel.write_bytes(wheel.read_bytes()[:-100])
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, {**OVERRIDES["ampere_cu128"], "UV_HTTP_RETRIES": "0"})
+    with start_nginx(copy, tmp_path) as nginx:
+        if installer == "pip":
+            args = ["pip", "--python", str(python), "install", "--no-deps", "-i", nginx.url,
+                    "torchlike"]  # fmt: skip
+        else:
+            args = ["uv", "pip", "install", "--python", str(python), "--no-deps", "-i",
+                    nginx.url, "torchlike"]  # fmt: skip
+        result = run(args, env)
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).lower()
+    # pip checks the sha256 of the whole download; uv unpacks while it downloads, so the
+    # broken archive stops it (before its own hash check) with a zip error.
+    assert ("hash" if installer == "pip" else "zip") in output, output
+    assert not list((python.parent.parent / "lib").glob("python*/site-packages/torchlike*"))
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_unreachable_upstream_gives_one_clear_error_line(tmp_path: Path) -> None:
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    args = ["pip", "--python", str(python), "install", "--retries", "0",
+            "-i", "http://127.0.0.1:9/simple/", "torchlike"]  # fmt: skip
+    result = run(args, env)
+    assert result.returncode != 0
+    ours = [x for x in result.stderr.splitlines() if x.startswith("fitwheel: error:")]
+    assert len(ours) == 1, result.stderr
+    assert "http://127.0.0.1:9/simple/" in ours[0] and "connect" in ours[0].lower()
