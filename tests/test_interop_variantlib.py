@@ -240,17 +240,6 @@ def test_fitwheel_reads_variantlib_wheel_built_by_pip(tmp_path: Path) -> None:
         pytest.param(
             ("--null", "--namespace-priority", "nvidia,x86_64"), "null", [], id="null-priorities"
         ),
-        pytest.param(
-            ("--null",),
-            "null",
-            [],
-            id="null",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="fitwheel bug: a bare --null writes default-priorities.namespace = [], "
-                "which variantlib 0.2.2 (and the variant.json schema, minItems 1) reject",
-            ),
-        ),
     ],
 )
 def test_variantlib_reads_fitwheel_wheel(
@@ -270,6 +259,15 @@ def test_variantlib_reads_fitwheel_wheel(
             if not name.endswith("/RECORD"):
                 assert after.read(name) == before.read(name), name
         assert "demo-1.0.dist-info/variant.json" in after.namelist()
+
+
+def test_null_without_namespaces_is_refused(plain_wheel: Path, tmp_path: Path) -> None:
+    # An empty default-priorities.namespace is what variantlib 0.2.2 (and uv) reject; fitwheel
+    # used to write one for a bare --null and now asks for the release's namespaces instead.
+    result = fitwheel("wheel", "make-variant", plain_wheel, "-o", tmp_path / "out", "--null")
+    assert result.returncode == 2
+    assert "--namespace-priority" in result.stderr
+    assert not list((tmp_path / "out").glob("*.whl"))
 
 
 def test_variantlib_unmakes_fitwheel_wheel(plain_wheel: Path, tmp_path: Path) -> None:
