@@ -1,0 +1,61 @@
+"""IndexClient against real nginx: ETag revalidation, Cache-Control freshness, local folders."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from fitwheel.errors import ProjectNotFound
+from fitwheel.index import fetch_project
+from fitwheel.index.client import IndexClient
+from fitwheel.index.writer import build_index
+from helpers.nginx import requires_nginx, start_nginx
+from helpers.variants import make_variant, plain_wheel
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    source = tmp_path / "src"
+    base = plain_wheel(tmp_path / "scratch", "demo", "1.0")
+    make_variant(base, source, "x86_64 :: level :: v2", label="x86_64_v2")
+    build_index(source, tmp_path / "www")
+    return tmp_path / "www"
+
+
+@requires_nginx
+@pytest.mark.e2e
+def test_pages_revalidate_with_etag_and_immutable_files_are_not_refetched(
+    index: Path, tmp_path: Path
+) -> None:
+    with start_nginx(index, tmp_path) as server:
+
+        async def main() -> int:
+            async with IndexClient() as client:
+                first = await client.project_page(server.url, "demo")
+                second = await client.project_page(server.url, "demo")
+                assert first == second
+                wheel = next(f for f in first.files if f.filename.endswith(".whl"))
+                assert await client.read(wheel.url) == await client.read(wheel.url)
+                documents = await client.variants_documents(first)
+                assert list(documents) == ["1.0"]
+                return client.requests
+
+        requests = asyncio.run(main())
+        log = server.requests()
+    # page, page again (304), wheel once (max-age), variants.json
+    assert requests == 4
+    page_lines = [line for line in log if '"GET /demo/ ' in line]
+    assert [line.split('" ')[1].split()[0] for line in page_lines] == ["200", "304"]
+
+
+def test_local_index_tree_and_flat_folder(index: Path, tmp_path: Path) -> None:
+    page, documents = fetch_project(str(index), "Demo")
+    assert page.url == (index / "demo").as_uri() + "/"
+    assert {type(d).__name__ for d in documents.values()} == {"VariantsDocument"}
+    flat, flat_documents = fetch_project((tmp_path / "src").as_uri(), "demo")
+    assert [f.filename for f in flat.files] == ["demo-1.0-py3-none-any-x86_64_v2.whl"]
+    assert "lists no demo-1.0-variants.json" in str(flat_documents["1.0"])
+    with pytest.raises(ProjectNotFound, match="no page for project 'other'"):
+        fetch_project(str(index), "other")
