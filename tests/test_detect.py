@@ -238,3 +238,29 @@ def test_detect_imports_nothing_heavy() -> None:
     ).stdout.split()
     heavy = {"packaging", "aiohttp", "tomllib", "tomli_w", "ctypes", "subprocess", "hashlib"}
     assert heavy.isdisjoint(out), heavy & set(out)
+
+
+def test_run_fast_matches_the_argparse_path() -> None:
+    code = "import sys; from fitwheel.cli.detect import run_fast;code = run_fast(sys.argv[1:]); sys.exit(3 if code is None else code)"
+    args = ["--format=json", "--sysroot", str(SYSROOTS / "gpu-node"), "--no-cache"]
+    fast = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    assert fast.stdout == fitwheel("detect", *args).stdout
+    for unknown in (["--help"], ["--format", "yaml"], ["--timeout", "soon"], ["--sysroot"]):
+        rejected = subprocess.run([sys.executable, "-c", code, *unknown], capture_output=True)
+        assert rejected.returncode == 3  # None: the shell falls back to argparse
+    bad = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**os.environ, "FITWHEEL_X86_64_LEVEL": "v7"},
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("fitwheel: error: FITWHEEL_X86_64_LEVEL: invalid x86-64 level")
+
+
+def test_dump_json_is_json_dumps() -> None:
+    from fitwheel.cli.detect import dump_json
+
+    document = detect_document(sysroot=str(SYSROOTS / "gpu-node"), environ={})
+    document["edge"] = {"s": 'é"\\\n\x00', "f": 1.5, "e": [], "o": {}, "n": None, "b": [True]}
+    assert dump_json(document) == json.dumps(document, indent=2)

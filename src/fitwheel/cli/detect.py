@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
     from typing import Any
+
+# The options, once: argparse gets them in `add_parser`, and `run_fast` reads the same table.
+FORMATS = ("text", "json")
+_VALUE_OPTIONS = ("--format", "--profile", "--sysroot", "--timeout")
+_DEFAULTS: dict[str, Any] = {
+    "format": "text",
+    "profile": None,
+    "sysroot": "/",
+    "no_cache": False,
+    "timeout": 10.0,
+}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,14 +29,14 @@ def add_parser(subparsers: Any) -> None:
         "FITWHEEL_AARCH64_VERSION, FITWHEEL_CUDA_DRIVER, FITWHEEL_CUDA_ARCH, FITWHEEL_AMD_GFX; "
         "FITWHEEL_PROFILE=FILE replaces detection.",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=FORMATS, default=_DEFAULTS["format"])
     parser.add_argument(
         "--profile", metavar="FILE", help="read this profile instead of probing the machine"
     )
     parser.add_argument(
         "--sysroot",
         metavar="DIR",
-        default="/",
+        default=_DEFAULTS["sysroot"],
         help="read proc/ and sys/ under DIR instead of / (skips the live driver probes)",
     )
     parser.add_argument(
@@ -35,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
         "--timeout",
         metavar="S",
         type=float,
-        default=10.0,
+        default=_DEFAULTS["timeout"],
         help="seconds the driver probe may take before it is killed (default 10)",
     )
     parser.set_defaults(func=run)
@@ -51,12 +62,87 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile,
     )
     if args.format == "json":
-        import json
-
-        print(json.dumps(document, indent=2))
+        print(dump_json(document))
     else:
         print(render_text(document), end="")
     return 0
+
+
+def run_fast(argv: Sequence[str]) -> int | None:
+    """`fitwheel detect ARGS` without building the whole command line: no argparse, no `re`.
+
+    For the CLI shell to call before its parser when the command is `detect`; returns None for
+    anything it does not fully understand (`--help`, a typo, a bad value), and the shell then
+    goes the normal way, which prints the proper usage error.
+    """
+    values = dict(_DEFAULTS)
+    items = list(argv)
+    while items:
+        item = items.pop(0)
+        name, equals, value = item.partition("=")
+        if item == "--no-cache":
+            values["no_cache"] = True
+            continue
+        if name not in _VALUE_OPTIONS:
+            return None
+        if not equals:
+            if not items:
+                return None
+            value = items.pop(0)
+        values[name[2:]] = value
+    if values["format"] not in FORMATS:
+        return None
+    try:
+        values["timeout"] = float(values["timeout"])
+    except ValueError:
+        return None
+
+    from fitwheel.errors import FitwheelError
+
+    class Namespace:
+        pass
+
+    args = Namespace()
+    args.__dict__.update(values)
+    try:
+        return run(args)  # type: ignore[arg-type]
+    except FitwheelError as exc:
+        import sys
+
+        print(f"fitwheel: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def dump_json(value: Any, indent: str = "") -> str:
+    """`json.dumps(value, indent=2)` for plain data, without importing `json` (and so `re`)."""
+    from _json import encode_basestring_ascii
+
+    inner = indent + "  "
+    if isinstance(value, str):
+        return str(encode_basestring_ascii(value))
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(int(value))
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (
+            f"{inner}{encode_basestring_ascii(str(k))}: {dump_json(v, inner)}"
+            for k, v in value.items()
+        )
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(f"{inner}{dump_json(v, inner)}" for v in value) + f"\n{indent}]"
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def render_text(document: dict[str, Any]) -> str:
