@@ -233,6 +233,8 @@ def test_detect_imports_nothing_heavy() -> None:
         "print(' '.join(sorted(sys.modules)))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("FITWHEEL_")}
+    # With both NVIDIA facts overridden no child runs, even where a driver is installed.
+    env.update(FITWHEEL_CUDA_DRIVER="12.8", FITWHEEL_CUDA_ARCH="9.0")
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
