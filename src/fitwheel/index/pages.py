@@ -83,7 +83,7 @@ def json_project_page(page: ProjectPage) -> bytes:
         "files": [_json_file(f) for f in page.files],
         "versions": list(page.versions),
     }
-    return json.dumps(document, indent=1).encode() + b"\n"
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"
 
 
 def html_root_page(projects: Iterable[str]) -> bytes:
@@ -106,4 +106,4 @@ def json_root_page(projects: Iterable[str]) -> bytes:
         "meta": {"api-version": API_VERSION},
         "projects": [{"name": name} for name in projects],
     }
-    return json.dumps(document, indent=1).encode() + b"\n"
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"

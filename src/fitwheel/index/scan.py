@@ -94,19 +94,19 @@ def scan_folder(
     for done, path in enumerate(entries, 1):
         if progress is not None:
             progress(done, len(entries))
+        previous = cache.get(path.name)
+        if previous is not None:
+            stat = path.stat()
+            if (
+                previous.get("size") == stat.st_size
+                and previous.get("mtime_ns") == stat.st_mtime_ns
+            ):
+                files.append(ScannedFile(**previous))
+                continue
         project = project_of(path.name)
         name = classify(path.name, project) if project is not None else None
         if project is None or name is None:
             skipped.append(path.name)
-            continue
-        stat = path.stat()
-        previous = cache.get(path.name)
-        if (
-            previous is not None
-            and previous.get("size") == stat.st_size
-            and previous.get("mtime_ns") == stat.st_mtime_ns
-        ):
-            files.append(ScannedFile(**previous))
             continue
         scanned, data = _read(path, name, project)
         files.append(scanned)

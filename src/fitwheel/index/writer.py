@@ -65,36 +65,60 @@ class _Output:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.paths: set[str] = set()
+        self.folders: set[str] = set()
         self.written = 0
 
-    def _claim(self, relative: str) -> Path:
+    def _claim(self, relative: str) -> str:
         self.paths.add(relative)
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        folder, _, _ = relative.rpartition("/")
+        if folder not in self.folders:
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self.folders.add(folder)
+        return os.path.join(self.root, relative)
 
     def data(self, relative: str, data: bytes) -> None:
         path = self._claim(relative)
         try:
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
-                return
+            if os.stat(path).st_size == len(data):
+                with open(path, "rb") as handle:
+                    if handle.read() == data:
+                        return
         except FileNotFoundError:
-            pass
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
+            # A new file: nothing links to it until its page is written, after it.
+            with open(path, "wb") as handle:
+                handle.write(data)
+            self.written += 1
+            return
+        # An existing file may be served right now: replace it in one step.
+        tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
         self.written += 1
+
+    def metadata(self, relative: str, wheel: Path, data: bytes | None, *, renamed: bool) -> None:
+        """The PEP 658 sidecar: `data` when the wheel was just read; else the last run's
+        sidecar stays (unless the name may now stand for another wheel), or the wheel's
+        METADATA is read again."""
+        if data is None:
+            if not renamed and os.path.exists(os.path.join(self.root, relative)):
+                self._claim(relative)
+                return
+            from fitwheel.wheel.archive import open_wheel
+
+            data = open_wheel(wheel).read_dist_info("METADATA") or b""
+        self.data(relative, data)
 
     def link(self, relative: str, source: Path) -> None:
         """Put `source`'s bytes at `relative`: a hard link where possible, else a copy."""
         path = self._claim(relative)
         try:
-            have, want = path.stat(), source.stat()
+            have, want = os.stat(path), source.stat()
             if have.st_ino == want.st_ino or (
                 have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns
             ):
                 return
-            path.unlink()
+            os.unlink(path)
         except FileNotFoundError:
             pass
         try:
@@ -239,10 +263,12 @@ def build_index(
             else:
                 writer.link(relative, what)
                 if entry.core_metadata is not False:
-                    metadata = scan.metadata.get(what.name)
-                    if metadata is None:
-                        metadata = _metadata_of(what, output / f"{relative}.metadata")
-                    writer.data(f"{relative}.metadata", metadata)
+                    writer.metadata(
+                        f"{relative}.metadata",
+                        what,
+                        scan.metadata.get(what.name),
+                        renamed=entry.filename != what.name,
+                    )
             listed.append(replace(entry, url=_link(base_url, project, entry.filename)))
         page = replace(page, files=tuple(listed))
         writer.data(f"{project}/index.html", html_project_page(page))
@@ -269,13 +295,3 @@ def build_index(
         written=writer.written,
         skipped=scan.skipped,
     )
-
-
-def _metadata_of(wheel: Path, sidecar: Path) -> bytes:
-    """An unchanged wheel's METADATA: from the last sidecar, else from the wheel again."""
-    try:
-        return sidecar.read_bytes()
-    except FileNotFoundError:
-        from fitwheel.wheel.archive import open_wheel
-
-        return open_wheel(wheel).read_dist_info("METADATA") or b""
