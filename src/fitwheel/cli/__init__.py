@@ -7,13 +7,15 @@ Modules import their heavy dependencies inside `run`, so `fitwheel detect` stays
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
 
 from fitwheel import __version__
 from fitwheel.errors import FitwheelError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 # Order here is the order in `fitwheel --help`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -35,6 +37,10 @@ EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: `fitwheel detect` runs on every install and skips argparse entirely.
+    import argparse
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="fitwheel",
         description="Choose and install the build of a Python package that fits the machine "
@@ -55,8 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["detect"]:
+        # Fast path without argparse; None means --help or something only argparse handles.
+        from fitwheel.cli.detect import run_fast
+
+        code = run_fast(arguments[1:])
+        if code is not None:
+            return code
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
