@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -15,23 +17,26 @@ from fitwheel.profile import Profile
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from fitwheel.serve.app import Proxy
+    from fitwheel.serve.server import BackgroundServer
+
 BuildCommand = Callable[[str], tuple[list[str], Mapping[str, str]]]
 """Proxy index URL -> (command line, environment)."""
 
 _FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
-def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) -> int:
-    """Run the installer in the foreground: output streams through; its exit status is returned.
-
-    SIGINT from a terminal reaches the installer directly (same process group), so this
-    process only waits for it to finish; SIGTERM/SIGHUP/SIGQUIT sent to this process are
-    passed on, so stopping `fitwheel pip` stops pip.
-    """
+def _spawn(command: Sequence[str], env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
     try:
-        process = subprocess.Popen(list(command), env=None if env is None else dict(env))
+        return subprocess.Popen(list(command), env=None if env is None else dict(env))
     except OSError as exc:
         raise InstallerNotFound(f"cannot run {command[0]!r}: {exc.strerror}") from None
+
+
+@contextmanager
+def _signals_forwarded(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """SIGINT from a terminal reaches the installer directly (same process group), so it is
+    only kept from killing this process first; SIGTERM/SIGHUP/SIGQUIT are passed on."""
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         if signum != signal.SIGINT:
@@ -39,34 +44,74 @@ def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) ->
 
     previous = {sig: signal.signal(sig, forward) for sig in (*_FORWARDED, signal.SIGINT)}
     try:
-        status = process.wait()
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 128 - status if status < 0 else status
+
+
+def _status(code: int) -> int:
+    """A shell's convention: 128 + N for a process killed by signal N."""
+    return 128 - code if code < 0 else code
+
+
+def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+    """Run the installer in the foreground: output streams through; its exit status is returned."""
+    process = _spawn(command, env)
+    with _signals_forwarded(process):
+        return _status(process.wait())
 
 
 def run_behind_proxy(
     upstreams: Sequence[str], profile: Profile, build: BuildCommand, *, installer: str
 ) -> int:
-    """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it."""
+    """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it.
+
+    The socket is bound first and the installer started at once; the proxy (aiohttp and all)
+    is imported and started while the installer is still starting up, its first connections
+    waiting in the listen backlog.
+    """
+    from fitwheel.serve.server import listening_socket, socket_url
+
+    sock = listening_socket()
+    command, env = build(socket_url(sock) + "/simple/")
+    try:
+        process = _spawn(command, env)
+    except BaseException:
+        sock.close()
+        raise
+    with _signals_forwarded(process):
+        try:
+            server, proxy = _start_proxy(upstreams, profile, sock)
+        except BaseException:
+            sock.close()
+            process.terminate()
+            process.wait()
+            raise
+        try:
+            status = _status(process.wait())
+        finally:
+            server.stop()
+    if status != 0 and proxy.failures:
+        message = f"{installer} could not use an index: {proxy.failures[-1]}"
+        print(f"fitwheel: error: {message}", file=sys.stderr)
+    return status
+
+
+def _start_proxy(
+    upstreams: Sequence[str], profile: Profile, sock: socket.socket
+) -> tuple[BackgroundServer, Proxy]:
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
     from fitwheel.serve.server import BackgroundServer
     from fitwheel.serve.upstreams import Upstreams
 
-    config = ServeConfig(upstreams=Upstreams(tuple(upstreams)), profiles={DEFAULT_PROFILE: profile})
+    config = ServeConfig(Upstreams(tuple(upstreams)), {DEFAULT_PROFILE: profile})
     apps: list[web.Application] = []
 
     def factory() -> web.Application:
         apps.append(make_app(config))
         return apps[-1]
 
-    with BackgroundServer(factory) as server:
-        command, env = build(server.url + "/simple/")
-        status = run_command(command, env)
-    failures = apps[0][PROXY_KEY].failures if apps else []
-    if status != 0 and failures:
-        print(
-            f"fitwheel: error: {installer} could not use an index: {failures[-1]}", file=sys.stderr
-        )
-    return status
+    server = BackgroundServer(factory, sock=sock)
+    server.start()
+    return server, apps[0][PROXY_KEY]

@@ -58,9 +58,18 @@ class _Resolved:
     page: ProjectPage
     by_filename: Mapping[str, IndexFile]
     streamed: frozenset[str]
-    bodies: Mapping[str, tuple[bytes, str]]
-    """Content type -> (body, ETag)."""
+    listed: ProjectPage
+    """The page as served: streamed files point at `/files/`."""
     expires: float
+    bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """Explicit cache: content type -> (rendered body, its ETag), rendered on first request."""
+
+    def body(self, content_type: str) -> tuple[bytes, str]:
+        if content_type not in self.bodies:
+            render = json_project_page if content_type == JSON_CONTENT_TYPE else html_project_page
+            body = render(self.listed)
+            self.bodies[content_type] = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+        return self.bodies[content_type]
 
 
 class Proxy:
@@ -121,18 +130,11 @@ class Proxy:
             files=tuple(_listed(f, resolved.name, f.filename in streamed) for f in resolved.files),
             versions=resolved.versions,
         )
-        bodies = {}
-        for content_type, render in (
-            (JSON_CONTENT_TYPE, json_project_page),
-            (HTML_CONTENT_TYPE, html_project_page),
-        ):
-            body = render(listed)
-            bodies[content_type] = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
         entry = _Resolved(
             page=resolved,
             by_filename=MappingProxyType({f.filename: f for f in resolved.files}),
             streamed=streamed,
-            bodies=MappingProxyType(bodies),
+            listed=listed,
             expires=time.monotonic() + self.config.page_ttl,
         )
         self._resolved[(profile_name, project)] = entry
@@ -256,9 +258,9 @@ def make_app(config: ServeConfig) -> web.Application:
             return _error(exc.status, str(exc))
         except FitwheelError as exc:
             return _error(502, str(exc))
-        body, etag = entry.bodies[
+        body, etag = entry.body(
             JSON_CONTENT_TYPE if content_type == JSON_CONTENT_TYPE else HTML_CONTENT_TYPE
-        ]
+        )
         headers = {
             "ETag": etag,
             "Cache-Control": f"public, max-age={int(config.page_ttl)}",

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
-AppFactory = Callable[[], web.Application]
+# aiohttp is imported only once a server starts: `fitwheel pip` binds its socket and starts
+# pip first, and imports aiohttp while pip is starting up.
+AppFactory = Callable[[], "web.Application"]
 
 LOOPBACK = "127.0.0.1"
+BACKLOG = 1024
 
 
 def _base_url(host: str, port: int) -> str:
@@ -24,13 +30,33 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-async def _start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+def listening_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
+    """A socket bound and listening already: clients may connect (and wait in the backlog)
+    before the application is imported and started on it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return _base_url(host, port)
+
+
+async def _start_site(app: web.Application, sock: socket.socket) -> web.AppRunner:
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=512)
-    await site.start()
-    bound = runner.addresses[0][1]
-    return runner, int(bound)
+    await web.SockSite(runner, sock).start()
+    return runner
 
 
 class BackgroundServer:
@@ -40,10 +66,16 @@ class BackgroundServer:
     the application belong to that loop.
     """
 
-    def __init__(self, app_factory: AppFactory, *, host: str = LOOPBACK, port: int = 0) -> None:
+    def __init__(
+        self,
+        app_factory: AppFactory,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+        sock: socket.socket | None = None,
+    ) -> None:
         self._app_factory = app_factory
-        self._host = host
-        self._port = port
+        self._sock = sock if sock is not None else listening_socket(host, port)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fitwheel-serve")
         self._thread.daemon = True
@@ -62,14 +94,15 @@ class BackgroundServer:
         return self.url
 
     async def _start(self) -> str:
-        self._runner, port = await _start_site(self._app_factory(), self._host, self._port)
-        return _base_url(self._host, port)
+        self._runner = await _start_site(self._app_factory(), self._sock)
+        return socket_url(self._sock)
 
     def stop(self) -> None:
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
             self._runner = None
         self._stop_loop()
+        self._sock.close()
 
     def _stop_loop(self) -> None:
         if self._thread.is_alive():
@@ -104,12 +137,14 @@ def serve_forever(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        runner, bound = await _start_site(app_factory(), host, port)
+        sock = listening_socket(host, port)
+        runner = await _start_site(app_factory(), sock)
         try:
             if on_ready is not None:
-                on_ready(_base_url(host, bound))
+                on_ready(socket_url(sock))
             await stop.wait()
         finally:
             await runner.cleanup()
+            sock.close()
 
     asyncio.run(main())
