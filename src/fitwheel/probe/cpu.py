@@ -7,6 +7,7 @@ import os
 from fitwheel.runtime.cpu import (
     AARCH64_VERSION_ENV,
     X86_64_LEVEL_ENV,
+    cpu_family,
     parse_aarch64_version,
     parse_x86_64_level,
     read_cpu_flags,
@@ -39,7 +40,7 @@ def probe_cpu(
         return facts
     cpuinfo = os.path.join(sysroot, "proc/cpuinfo")
     flags = read_cpu_flags(sysroot)
-    family = _family(flags)
+    family = cpu_family(flags)
     expected = "aarch64" if architecture == "aarch64" else "x86_64"
     if not flags:
         facts["unknown"] = {"flags": f"no flags/Features in {cpuinfo}"}
@@ -49,7 +50,3 @@ def probe_cpu(
     else:
         facts["flags"] = sorted(flags)
     return facts
-
-
-def _family(flags: frozenset[str]) -> str:
-    return "aarch64" if "asimd" in flags or "fp" in flags else "x86_64"

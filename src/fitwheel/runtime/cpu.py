@@ -7,7 +7,6 @@ shared, unchanged, by `fitwheel.probe` so that install-time and import-time answ
 from __future__ import annotations
 
 import os
-import struct
 import sys
 
 TYPE_CHECKING = False
@@ -264,7 +263,8 @@ def _auxv_hwcaps(path: str) -> frozenset[str]:
         return frozenset()
     names: set[str] = set()
     for offset in range(0, len(data) - 15, 16):
-        key, value = struct.unpack_from("<QQ", data, offset)
+        key = int.from_bytes(data[offset : offset + 8], "little")
+        value = int.from_bytes(data[offset + 8 : offset + 16], "little")
         if key == _AT_HWCAP:
             names.update(n for bit, n in enumerate(_HWCAP_NAMES) if value >> bit & 1)
         elif key == _AT_HWCAP2:
@@ -418,6 +418,11 @@ def aarch64_properties(features: Iterable[str]) -> dict[str, list[str]]:
     return properties
 
 
+def cpu_family(flags: frozenset[str]) -> str:
+    """`aarch64` for an AArch64 `Features` set (it always has `fp`/`asimd`), else `x86_64`."""
+    return "aarch64" if "asimd" in flags or "fp" in flags else "x86_64"
+
+
 def _is_feature_name(name: str) -> bool:
     return bool(name) and all(c.isdigit() or c == "_" or "a" <= c <= "z" for c in name)
 
@@ -488,7 +493,7 @@ def interpreter_machine(executable: str | None = None) -> str:
             header = b""
     if len(header) == 20 and header[:4] == b"\x7fELF":
         order = "<" if header[5] == 1 else ">"
-        (e_machine,) = struct.unpack_from(order + "H", header, 18)
+        e_machine = int.from_bytes(header[18:20], "little" if order == "<" else "big")
         name = _ELF_MACHINES.get(e_machine)
         if name == "x86_64" and header[4] == 1:
             return "x32"
@@ -504,7 +509,7 @@ def _fallback_machine() -> str:
 
     machine = platform.machine().lower()
     machine = _MACHINE_ALIASES.get(machine, machine)
-    if struct.calcsize("P") == 4:
+    if sys.maxsize <= 2**32:
         machine = {"x86_64": "i686", "aarch64": "armv7l"}.get(machine, machine)
     return machine
 
@@ -530,7 +535,8 @@ def cpu_variant_properties(
     if override is not None:
         return {arch: override}
     flags = read_cpu_flags(sysroot)
-    if not flags:
+    if not flags or cpu_family(flags) != arch:
+        # No flags, or a /proc tree of another CPU family (e.g. under qemu-user): nothing known.
         return {}
     if arch == "x86_64":
         return {arch: x86_64_properties(flags)}
