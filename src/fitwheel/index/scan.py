@@ -7,7 +7,8 @@ modification time, so a re-run reads only new or changed files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -82,18 +83,23 @@ class ScanResult:
     """Names in the folder that are not distributions."""
 
 
+_PARALLEL_FROM = 512
+"""Read in worker processes from this many new files on (zip parsing is CPU-bound)."""
+
+
+def _read_entry(entry: tuple[Path, DistributionName, str]) -> tuple[ScannedFile, bytes | None]:
+    return _read(*entry)
+
+
 def scan_folder(
     source: Path, cache: Mapping[str, Mapping[str, Any]], progress: Progress | None = None
 ) -> ScanResult:
     """Every distribution in `source` (not recursive); `cache` is a previous run's records."""
     entries = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
-    files: list[ScannedFile] = []
-    changed: set[str] = set()
-    metadata: dict[str, bytes] = {}
+    files: dict[str, ScannedFile] = {}
+    todo: list[tuple[Path, DistributionName, str]] = []
     skipped: list[str] = []
-    for done, path in enumerate(entries, 1):
-        if progress is not None:
-            progress(done, len(entries))
+    for path in entries:
         previous = cache.get(path.name)
         if previous is not None:
             stat = path.stat()
@@ -101,19 +107,40 @@ def scan_folder(
                 previous.get("size") == stat.st_size
                 and previous.get("mtime_ns") == stat.st_mtime_ns
             ):
-                files.append(ScannedFile(**previous))
+                files[path.name] = ScannedFile(**previous)
                 continue
         project = project_of(path.name)
         name = classify(path.name, project) if project is not None else None
         if project is None or name is None:
             skipped.append(path.name)
             continue
-        scanned, data = _read(path, name, project)
-        files.append(scanned)
-        changed.add(path.name)
+        todo.append((path, name, project))
+    metadata: dict[str, bytes] = {}
+    workers = min(len(todo) // (_PARALLEL_FROM // 2), os.cpu_count() or 1)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(
+                _reported(pool.map(_read_entry, todo, chunksize=64), len(todo), progress)
+            )
+    else:
+        results = list(_reported(map(_read_entry, todo), len(todo), progress))
+    for scanned, data in results:
+        files[scanned.filename] = scanned
         if data is not None:
-            metadata[path.name] = data
-    return ScanResult(tuple(files), frozenset(changed), metadata, tuple(skipped))
+            metadata[scanned.filename] = data
+    ordered = tuple(files[name] for name in sorted(files))
+    return ScanResult(ordered, frozenset(s.filename for s, _ in results), metadata, tuple(skipped))
+
+
+def _reported(
+    results: Iterator[tuple[ScannedFile, bytes | None]], total: int, progress: Progress | None
+) -> Iterator[tuple[ScannedFile, bytes | None]]:
+    for done, result in enumerate(results, 1):
+        if progress is not None:
+            progress(done, total)
+        yield result
 
 
 def cache_records(files: tuple[ScannedFile, ...]) -> dict[str, dict[str, Any]]:
