@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             return run_command(pip.pip_argv(pip_plan.args))
         return run_behind_proxy(
             pip_plan.upstreams,
-            _profile(profile_path),
+            lambda: _profile(profile_path),
             lambda url: pip.proxied_command(pip_plan, url),
             installer="pip",
         )
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return run_command([uv.uv_binary(), *uv_plan.args])
     return run_behind_proxy(
         uv_plan.upstreams,
-        _profile(profile_path),
+        lambda: _profile(profile_path),
         lambda url: uv.proxied_command(uv_plan, url),
         installer="uv",
     )

@@ -63,13 +63,18 @@ def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) ->
 
 
 def run_behind_proxy(
-    upstreams: Sequence[str], profile: Profile, build: BuildCommand, *, installer: str
+    upstreams: Sequence[str],
+    profile: Callable[[], Profile],
+    build: BuildCommand,
+    *,
+    installer: str,
 ) -> int:
     """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it.
 
-    The socket is bound first and the installer started at once; the proxy (aiohttp and all)
-    is imported and started while the installer is still starting up, its first connections
-    waiting in the listen backlog.
+    The socket is bound first and the installer started at once; the profile is detected (or
+    read) and the proxy (aiohttp and all) imported and started while the installer is still
+    starting up, its first connections waiting in the listen backlog. If that fails, the
+    installer is stopped and the error reported.
     """
     from fitwheel.serve.server import listening_socket, socket_url
 
@@ -82,7 +87,7 @@ def run_behind_proxy(
         raise
     with _signals_forwarded(process):
         try:
-            server, proxy = _start_proxy(upstreams, profile, sock)
+            server, proxy = _start_proxy(upstreams, profile(), sock)
         except BaseException:
             sock.close()
             process.terminate()

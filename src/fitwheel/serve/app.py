@@ -33,6 +33,7 @@ from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.index.pages import html_project_page, json_project_page
 from fitwheel.profile import Profile
 from fitwheel.select import resolve_page
+from fitwheel.select.tags import marker_environment, profile_tags
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
 
@@ -82,6 +83,11 @@ class Proxy:
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], _Resolved] = {}
+        # Computed once per profile (they cost milliseconds per page otherwise); the marker
+        # environment is built here too so its imports happen at start, not on a request.
+        self._tags = {name: profile_tags(p) for name, p in config.profiles.items()}
+        for profile in config.profiles.values():
+            marker_environment(profile)
         self._inflight: dict[tuple[str, str], asyncio.Future[_Resolved]] = {}
 
     async def open(self, _app: web.Application) -> None:
@@ -122,7 +128,7 @@ class Proxy:
         except UpstreamError as exc:
             self.failures.append(str(exc))
             raise
-        resolved = resolve_page(page, profile, documents)
+        resolved = resolve_page(page, profile, documents, tags=self._tags[profile_name])
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f))
         listed = ProjectPage(
             name=resolved.name,
