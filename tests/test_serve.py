@@ -279,3 +279,58 @@ def _free_port() -> int:
     from helpers.nginx import free_port
 
     return free_port()
+
+
+def test_a_download_that_breaks_upstream_breaks_downstream(served: Served) -> None:
+    """The upstream promises 100 000 bytes and hangs up after 50 000: the client must not
+    receive a complete-looking file."""
+    import http.client
+
+    from aiohttp import web
+
+    variants = {
+        "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
+        "default-priorities": {"namespace": ["nvidia"]},
+        "variants": {"null": {}},
+    }
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(
+            text='<a href="broken-1.0-py3-none-any-null.whl">broken-1.0-py3-none-any-null.whl</a>'
+            '<a href="broken-1.0-variants.json">broken-1.0-variants.json</a>',
+            content_type="text/html",
+        )
+
+    async def document(request: web.Request) -> web.Response:
+        return web.json_response(variants)
+
+    async def wheel(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 100_000
+        await response.prepare(request)
+        await response.write(b"x" * 50_000)
+        await asyncio.sleep(0.1)
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    def upstream_app() -> web.Application:
+        app = web.Application()
+        app.router.add_get("/simple/broken/", page)
+        app.router.add_get("/simple/broken/broken-1.0-variants.json", document)
+        app.router.add_get("/simple/broken/broken-1.0-py3-none-any-null.whl", wheel)
+        return app
+
+    with (
+        BackgroundServer(upstream_app) as upstream,
+        proxy(served, "cpu", upstreams=(upstream.url + "/simple/",)) as server,
+    ):
+        _, _, body = get(server.url + "/simple/broken/")
+        (entry,) = json.loads(body)["files"]
+        assert entry["filename"] == "broken-1.0-py3-none-any.whl"
+        request = urllib.request.Request(server.url + "/files/broken/" + entry["filename"])
+        with (
+            pytest.raises(http.client.IncompleteRead),
+            urllib.request.urlopen(request, timeout=30) as reply,
+        ):
+            reply.read()
