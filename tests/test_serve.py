@@ -169,6 +169,13 @@ def test_first_upstream_with_the_project_supplies_all_of_it(served: Served, tmp_
         assert [f["filename"] for f in json.loads(body)["files"]] == [
             "only_here-1.0-py3-none-any.whl"
         ]
+        # The root lists the names of both (names only: nothing is merged).
+        _, _, body = get(server.url + "/simple/")
+        names = [p["name"] for p in json.loads(body)["projects"]]
+        assert {"torchlike", "typing-shim", "only-here"} <= set(names)
+        assert names == sorted(set(names))
+        status, headers, html = get(server.url + "/simple/", accept="text/html")
+        assert status == 200 and b'href="only-here/"' in html and "ETag" in headers
 
 
 def test_a_failing_upstream_is_an_error_not_a_fall_through(served: Served) -> None:

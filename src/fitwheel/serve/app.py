@@ -2,6 +2,7 @@
 
 Routes (each also under `/p/{profile}/` for a fleet of named profiles):
 
+- `/simple/`: the projects every upstream lists (see `roots`).
 - `/simple/{project}/`: the first upstream's page for the project (see `upstreams`), resolved
   for the profile by `fitwheel.select.resolve_page`, as PEP 691 JSON or PEP 503 HTML.
 - `/files/{project}/{filename}`: the chosen variant wheel (and its PEP 658 sidecar) under its
@@ -30,16 +31,30 @@ from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import IndexFile, ProjectPage
-from fitwheel.index.pages import html_project_page, json_project_page
+from fitwheel.index.pages import (
+    html_project_page,
+    html_root_page,
+    json_project_page,
+    json_root_page,
+)
 from fitwheel.profile import Profile
 from fitwheel.select import resolve_page
 from fitwheel.select.tags import marker_environment, profile_tags
+from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
 
 METADATA_SUFFIX = ".metadata"
 DEFAULT_PROFILE = ""
 """The key of the profile served at `/simple/` (fleet profiles are served at `/p/NAME/`)."""
+
+
+MAX_CACHED_PAGES = 4096
+"""Resolved pages kept (per profile and project); the oldest is dropped beyond this."""
+
+
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,7 @@ class _Resolved:
         if content_type not in self.bodies:
             render = json_project_page if content_type == JSON_CONTENT_TYPE else html_project_page
             body = render(self.listed)
-            self.bodies[content_type] = (body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+            self.bodies[content_type] = (body, _etag(body))
         return self.bodies[content_type]
 
 
@@ -88,6 +103,7 @@ class Proxy:
         self._tags = {name: profile_tags(p) for name, p in config.profiles.items()}
         for profile in config.profiles.values():
             marker_environment(profile)
+        self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
         self._inflight: dict[tuple[str, str], asyncio.Future[_Resolved]] = {}
 
     async def open(self, _app: web.Application) -> None:
@@ -120,6 +136,17 @@ class Proxy:
             pending.add_done_callback(lambda _: self._inflight.pop(key, None))
         return await asyncio.shield(pending)
 
+    async def root(self, as_json: bool) -> tuple[bytes, str]:
+        """The `/simple/` page (the upstreams' project names) and its ETag, cached like pages."""
+        if self._root is None or self._root[0] <= time.monotonic():
+            names = await all_projects(self._client, self.config.upstreams.urls)
+            self._root = (time.monotonic() + self.config.page_ttl, names, {})
+        _, names, bodies = self._root
+        if as_json not in bodies:
+            body = json_root_page(names) if as_json else html_root_page(names)
+            bodies[as_json] = (body, _etag(body))
+        return bodies[as_json]
+
     async def _resolve(self, profile_name: str, project: str) -> _Resolved:
         profile = self.config.profiles[profile_name]
         try:
@@ -143,6 +170,9 @@ class Proxy:
             listed=listed,
             expires=time.monotonic() + self.config.page_ttl,
         )
+        self._resolved.pop((profile_name, project), None)
+        if len(self._resolved) >= MAX_CACHED_PAGES:
+            del self._resolved[next(iter(self._resolved))]  # the oldest
         self._resolved[(profile_name, project)] = entry
         return entry
 
@@ -216,6 +246,23 @@ def _error(status: int, message: str) -> web.Response:
     return web.Response(status=status, reason=reason, text=f"fitwheel serve: {message}\n")
 
 
+def _page(request: web.Request, body: bytes, etag: str, content_type: str) -> web.Response:
+    config = request.app[PROXY_KEY].config
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={int(config.page_ttl)}",
+        "Vary": "Accept",
+    }
+    if etag in (t.strip() for t in request.headers.get("If-None-Match", "").split(",")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(
+        body=body,
+        headers=headers,
+        content_type=content_type,
+        charset="utf-8" if content_type == "text/html" else None,
+    )
+
+
 def make_app(config: ServeConfig) -> web.Application:
     """The aiohttp application for `config` (its client sessions open on startup)."""
     proxy = Proxy(config)
@@ -238,13 +285,15 @@ def make_app(config: ServeConfig) -> web.Application:
 
     async def simple_root(request: web.Request) -> web.StreamResponse:
         profile_of(request)
-        return web.Response(
-            text='<!DOCTYPE html><html><head><meta name="pypi:repository-version" '
-            'content="1.1"><title>fitwheel</title></head><body>'
-            "<p>Project pages are at /simple/PROJECT/ (the upstreams' project lists are not "
-            "mirrored).</p></body></html>\n",
-            content_type="text/html",
-        )
+        content_type = negotiate(request.headers.get("Accept", ""))
+        if content_type is None:
+            return _error(406, f"offered: {', '.join(_OFFERED)}")
+        try:
+            body, etag = await proxy.root(content_type == JSON_CONTENT_TYPE)
+        except UpstreamError as exc:
+            proxy.failures.append(str(exc))
+            return _error(exc.status, str(exc))
+        return _page(request, body, etag, content_type)
 
     async def project_page(request: web.Request) -> web.StreamResponse:
         profile = profile_of(request)
@@ -267,19 +316,7 @@ def make_app(config: ServeConfig) -> web.Application:
         body, etag = entry.body(
             JSON_CONTENT_TYPE if content_type == JSON_CONTENT_TYPE else HTML_CONTENT_TYPE
         )
-        headers = {
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={int(config.page_ttl)}",
-            "Vary": "Accept",
-        }
-        if etag in (t.strip() for t in request.headers.get("If-None-Match", "").split(",")):
-            return web.Response(status=304, headers=headers)
-        return web.Response(
-            body=body,
-            headers=headers,
-            content_type=content_type,
-            charset="utf-8" if content_type == "text/html" else None,
-        )
+        return _page(request, body, etag, content_type)
 
     async def file(request: web.Request) -> web.StreamResponse:
         profile = profile_of(request)
