@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from fitwheel.profile import load_profile
-from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app, negotiate
+from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
+from fitwheel.serve.negotiation import negotiate
 from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.nginx import requires_nginx, start_nginx

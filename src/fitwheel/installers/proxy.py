@@ -17,7 +17,7 @@ from fitwheel.profile import Profile
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from fitwheel.serve.app import Proxy
+    from fitwheel.serve.proxy import Proxy
     from fitwheel.serve.server import BackgroundServer
 
 BuildCommand = Callable[[str], tuple[list[str], Mapping[str, str]]]
