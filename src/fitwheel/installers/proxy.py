@@ -12,11 +12,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from fitwheel.errors import InstallerNotFound
-from fitwheel.profile import Profile
 
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from fitwheel.profile import Profile
     from fitwheel.serve.proxy import Proxy
     from fitwheel.serve.server import BackgroundServer
 
@@ -76,7 +76,7 @@ def run_behind_proxy(
     starting up, its first connections waiting in the listen backlog. If that fails, the
     installer is stopped and the error reported.
     """
-    from fitwheel.serve.server import listening_socket, socket_url
+    from fitwheel.serve.sockets import listening_socket, socket_url
 
     sock = listening_socket()
     command, env = build(socket_url(sock) + "/simple/")

@@ -12,47 +12,15 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from aiohttp import web
+from aiohttp import web
 
-# aiohttp is imported only once a server starts: `fitwheel pip` binds its socket and starts
-# pip first, and imports aiohttp while pip is starting up.
-AppFactory = Callable[[], "web.Application"]
+from fitwheel.serve.sockets import LOOPBACK, listening_socket, socket_url
 
-LOOPBACK = "127.0.0.1"
-BACKLOG = 1024
-
-
-def _base_url(host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
-
-
-def listening_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
-    """A socket bound and listening already: clients may connect (and wait in the backlog)
-    before the application is imported and started on it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(BACKLOG)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def socket_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return _base_url(host, port)
+AppFactory = Callable[[], web.Application]
 
 
 async def _start_site(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    from aiohttp import web
-
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock).start()
