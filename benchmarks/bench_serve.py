@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from helpers.nginx import free_port, start_nginx  # noqa: E402
 from helpers.serve_fixtures import OVERRIDES, build_index, clean_env  # noqa: E402
 
-ROUNDS = 3
+ROUNDS = 5
 FILLERS = 15
 PACKAGES = ["torchlike", "visionlike", "fastmath", *(f"filler-{n:02d}" for n in range(FILLERS))]
 JSON = "application/vnd.pypi.simple.v1+json"
