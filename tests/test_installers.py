@@ -223,6 +223,42 @@ def test_truncated_upstream_file_fails_the_hash_check(
 
 @pytest.mark.slow
 @pytest.mark.e2e
+def test_sigterm_reaches_the_installer(tmp_path: Path) -> None:
+    """pip waits on the proxy, which waits on an upstream that never answers: SIGTERM to
+    `fitwheel pip` stops pip, and fitwheel exits with pip's status."""
+    import signal
+    import time
+
+    from helpers.servers import hanging_server
+
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    with hanging_server() as url:
+        process = subprocess.Popen(
+            [*FITWHEEL, "pip", "--python", str(python), "install", "-i", url, "torchlike"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # pip's "Looking in indexes: ..."
+            assert "Looking in indexes" in line, line
+            time.sleep(0.5)
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            status = process.wait(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert status == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
 def test_unreachable_upstream_gives_one_clear_error_line(tmp_path: Path) -> None:
     python = fresh_venv(tmp_path / "venv")
     env = clean_env(tmp_path, OVERRIDES["cpu"])

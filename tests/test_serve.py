@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel.index.client import ClientSettings
 from fitwheel.profile import load_profile
 from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
 from fitwheel.serve.negotiation import negotiate
@@ -24,7 +25,7 @@ from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.nginx import requires_nginx, start_nginx
 from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, build_index, detect_profile
-from helpers.servers import status_server
+from helpers.servers import hanging_server, status_server
 
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
@@ -51,13 +52,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield Served(nginx.url, out, profiles)
 
 
-def proxy(served: Served, *profiles: str, upstreams: tuple[str, ...] = ()) -> BackgroundServer:
+def proxy(
+    served: Served,
+    *profiles: str,
+    upstreams: tuple[str, ...] = (),
+    client: ClientSettings | None = None,
+) -> BackgroundServer:
     names = profiles or ("ampere_cu128",)
     table = {
         (DEFAULT_PROFILE if len(names) == 1 else n): load_profile(served.profiles / f"{n}.json")
         for n in names
     }
     config = ServeConfig(Upstreams(upstreams or (served.url,)), table)
+    if client is not None:
+        config = ServeConfig(config.upstreams, table, client=client)
     return BackgroundServer(lambda: make_app(config))
 
 
@@ -193,6 +201,20 @@ def test_unreachable_upstream_is_a_clear_error(served: Served) -> None:
         status, _, body = get(server.url + "/simple/torchlike/")
     assert status == 502
     assert "127.0.0.1:9" in body.decode()
+
+
+def test_a_hanging_upstream_times_out_and_the_failure_is_remembered(served: Served) -> None:
+    settings = ClientSettings(retries=0).with_timeout(1.0)
+    with hanging_server() as url, proxy(served, upstreams=(url,), client=settings) as server:
+        started = time.monotonic()
+        status, _, body = get(server.url + "/simple/torchlike/")
+        first = time.monotonic() - started
+        assert status == 502 and b"timed out" in body, body
+        started = time.monotonic()
+        status, _, again = get(server.url + "/simple/torchlike/")
+        second = time.monotonic() - started
+    assert status == 502 and again == body
+    assert first < 5 and second < 0.5
 
 
 def test_fifty_concurrent_clients(served: Served) -> None:

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 BuildCommand = Callable[[str], tuple[list[str], Mapping[str, str]]]
 """Proxy index URL -> (command line, environment)."""
 
+UPSTREAM_TIMEOUT = 10.0
+"""Seconds the ephemeral proxy waits for an upstream answer."""
+
 _FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
@@ -106,11 +109,15 @@ def run_behind_proxy(
 def _start_proxy(
     upstreams: Sequence[str], profile: Profile, sock: socket.socket
 ) -> tuple[BackgroundServer, Proxy]:
+    from fitwheel.index.client import ClientSettings
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
     from fitwheel.serve.server import BackgroundServer
     from fitwheel.serve.upstreams import Upstreams
 
-    config = ServeConfig(Upstreams(tuple(upstreams)), {DEFAULT_PROFILE: profile})
+    # Answer before the installer gives up on us (pip waits 15 s by default), with an error
+    # that names the upstream; the installer's own retries stand in for the client's.
+    settings = ClientSettings(retries=0).with_timeout(UPSTREAM_TIMEOUT)
+    config = ServeConfig(Upstreams(tuple(upstreams)), {DEFAULT_PROFILE: profile}, client=settings)
     apps: list[web.Application] = []
 
     def factory() -> web.Application:

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 from aiohttp import web
 
-from fitwheel.errors import UpstreamError
+from fitwheel.errors import FitwheelError, UpstreamError
 from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
@@ -42,6 +42,10 @@ from fitwheel.serve.upstreams import Upstreams
 DEFAULT_PROFILE = ""
 """The key of the profile served at `/simple/` (fleet profiles are served at `/p/NAME/`)."""
 
+
+FAILURE_TTL = 5.0
+"""Seconds an upstream failure is answered from memory: installers retry a 502 at once, and a
+dead upstream should cost each retry nothing, not another timeout."""
 
 MAX_CACHED_PAGES = 4096
 """Resolved pages kept (per profile and project); the oldest is dropped beyond this."""
@@ -99,6 +103,7 @@ class Proxy:
         for profile in config.profiles.values():
             marker_environment(profile)
         self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
+        self._failed: dict[tuple[str, str], tuple[float, FitwheelError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
 
     async def open(self, _app: web.Application) -> None:
@@ -121,9 +126,13 @@ class Proxy:
     async def resolved(self, profile_name: str, project: str) -> Resolved:
         """The project's resolved page for a profile, from cache or freshly built (coalesced)."""
         key = (profile_name, project)
+        now = time.monotonic()
         entry = self._resolved.get(key)
-        if entry is not None and entry.expires > time.monotonic():
+        if entry is not None and entry.expires > now:
             return entry
+        failed = self._failed.get(key)
+        if failed is not None and failed[0] > now:
+            raise failed[1]
         pending = self._inflight.get(key)
         if pending is None:
             pending = asyncio.ensure_future(self._resolve(profile_name, project))
@@ -149,7 +158,9 @@ class Proxy:
             documents = await self._client.variants_documents(page)
         except UpstreamError as exc:
             self.failures.append(str(exc))
+            self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
+        self._failed.pop((profile_name, project), None)
         resolved = resolve_page(page, profile, documents, tags=self._tags[profile_name])
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f))
         listed = ProjectPage(

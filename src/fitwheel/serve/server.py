@@ -20,8 +20,12 @@ from fitwheel.serve.sockets import LOOPBACK, listening_socket, socket_url
 AppFactory = Callable[[], web.Application]
 
 
-async def _start_site(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+async def _start_site(
+    app: web.Application, sock: socket.socket, shutdown_timeout: float
+) -> web.AppRunner:
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+    )
     await runner.setup()
     await web.SockSite(runner, sock).start()
     return runner
@@ -41,9 +45,13 @@ class BackgroundServer:
         host: str = LOOPBACK,
         port: int = 0,
         sock: socket.socket | None = None,
+        shutdown_timeout: float = 1.0,
     ) -> None:
         self._app_factory = app_factory
         self._sock = sock if sock is not None else listening_socket(host, port)
+        # Stopping waits this long for requests in flight (one may be waiting on a slow
+        # upstream); an ephemeral server's only client has exited by then.
+        self._shutdown_timeout = shutdown_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fitwheel-serve")
         self._thread.daemon = True
@@ -62,7 +70,7 @@ class BackgroundServer:
         return self.url
 
     async def _start(self) -> str:
-        self._runner = await _start_site(self._app_factory(), self._sock)
+        self._runner = await _start_site(self._app_factory(), self._sock, self._shutdown_timeout)
         return socket_url(self._sock)
 
     def stop(self) -> None:
@@ -97,8 +105,10 @@ def serve_forever(
     host: str = LOOPBACK,
     port: int = 8000,
     on_ready: Callable[[str], None] | None = None,
+    shutdown_timeout: float = 5.0,
 ) -> None:
-    """Serve in the foreground until SIGINT or SIGTERM, then close connections cleanly."""
+    """Serve in the foreground until SIGINT or SIGTERM, then close connections cleanly
+    (requests in flight get `shutdown_timeout` seconds to finish)."""
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -106,7 +116,7 @@ def serve_forever(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         sock = listening_socket(host, port)
-        runner = await _start_site(app_factory(), sock)
+        runner = await _start_site(app_factory(), sock, shutdown_timeout)
         try:
             if on_ready is not None:
                 on_ready(socket_url(sock))
