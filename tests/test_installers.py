@@ -269,3 +269,14 @@ def test_unreachable_upstream_gives_one_clear_error_line(tmp_path: Path) -> None
     ours = [x for x in result.stderr.splitlines() if x.startswith("fitwheel: error:")]
     assert len(ours) == 1, result.stderr
     assert "http://127.0.0.1:9/simple/" in ours[0] and "connect" in ours[0].lower()
+
+
+@pytest.mark.slow
+def test_a_bad_profile_stops_the_installer_and_says_why(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    missing = tmp_path / "missing.toml"
+    args = ["pip", "--profile", str(missing), "install", "-i", "http://127.0.0.1:9/simple/", "x"]
+    result = run(args, env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("fitwheel: error:")
+    assert str(missing) in result.stderr

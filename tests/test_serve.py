@@ -364,3 +364,22 @@ def test_a_download_that_breaks_upstream_breaks_downstream(served: Served) -> No
             urllib.request.urlopen(request, timeout=30) as reply,
         ):
             reply.read()
+
+
+def test_fleet_profiles_come_from_a_folder(served: Served, tmp_path: Path) -> None:
+    from fitwheel.errors import InvalidProfile
+    from fitwheel.serve.profiles import fleet_profiles
+
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    with pytest.raises(InvalidProfile, match=r"no NAME\.toml"):
+        fleet_profiles(fleet)
+    shutil.copy(served.profiles / "hopper_cu130.json", fleet / "h100.json")
+    (fleet / "cpu.toml").write_text('[variants.x86_64]\nlevel = ["v2", "v1"]\n')
+    (fleet / "notes.txt").write_text("not a profile")
+    profiles = fleet_profiles(fleet)
+    assert sorted(profiles) == ["cpu", "h100"]
+    assert profiles["cpu"].variants.values("x86_64", "level") == ("v2", "v1")
+    (fleet / "bad name.toml").write_text("")
+    with pytest.raises(InvalidProfile, match="bad name"):
+        fleet_profiles(fleet)

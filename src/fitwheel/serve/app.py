@@ -60,6 +60,9 @@ def make_app(config: ServeConfig) -> web.Application:
     def profile_of(request: web.Request) -> str:
         name = request.match_info.get("profile", DEFAULT_PROFILE)
         if name not in config.profiles:
+            if name == DEFAULT_PROFILE:
+                message = f"this server serves named profiles only: {_served(config)}"
+                raise web.HTTPNotFound(reason=message, text=f"fitwheel serve: {message}\n")
             raise web.HTTPNotFound(
                 reason=f"no profile {name!r} here",
                 text=f"fitwheel serve: no profile {name!r}; served: {_served(config)}\n",

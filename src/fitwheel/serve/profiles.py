@@ -6,23 +6,27 @@ import re
 from pathlib import Path
 
 from fitwheel.errors import InvalidProfile
-from fitwheel.profile import Profile, load_profile
+from fitwheel.profile import Profile
 from fitwheel.serve.app import DEFAULT_PROFILE
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def single_profile(path: str | None) -> dict[str, Profile]:
-    """The profile file at `path`, else this machine's (detected once, overrides honoured)."""
-    if path is not None:
-        return {DEFAULT_PROFILE: load_profile(path)}
+    """The profile file at `path`, else this machine's (detected once, overrides honoured).
+
+    Profile files are read as `fitwheel detect --profile` reads them: `[facts]` go through the
+    built-in providers, and a file without `[interpreter]` means the running interpreter.
+    """
     from fitwheel.detect import detect
 
-    return {DEFAULT_PROFILE: detect()}
+    return {DEFAULT_PROFILE: detect(profile=path)}
 
 
 def fleet_profiles(directory: str | Path) -> dict[str, Profile]:
     """`NAME.toml` (or `NAME.json`) in `directory` -> served at `/p/NAME/simple/`."""
+    from fitwheel.detect import detect
+
     root = Path(directory)
     if not root.is_dir():
         raise InvalidProfile(f"--profiles {str(root)!r}: not a folder")
@@ -36,7 +40,7 @@ def fleet_profiles(directory: str | Path) -> dict[str, Profile]:
             )
         if path.stem in profiles:
             raise InvalidProfile(f"{root}: two profiles named {path.stem!r}")
-        profiles[path.stem] = load_profile(path)
+        profiles[path.stem] = detect(profile=str(path))
     if not profiles:
         raise InvalidProfile(f"--profiles {str(root)!r}: no NAME.toml profile files in it")
     return profiles
