@@ -5,9 +5,9 @@ takes as its source):
 
 - `fastmath` 1.0: x86-64 level variants `v2`, `v3`, `v4` (`x86_64 :: level :: vN`), a null
   variant, and a plain fallback wheel.
-- `torchlike` 2.10.0: `cuda12.6` (lower bound 12.6, sm 50..90 real), `cuda12.8` (12.8, sm
-  70..120 real), `cuda13.0` (13.0, sm 75..120 real), `rocm7.1` (gfx arches), `xpu` (an Intel
-  device IP) and `null`, plus a plain fallback; requires `typing-shim`.
+- `torchlike` 2.10.0: `helpers.catalog`'s `cuda12.6` (lower bound 12.6, sm 60..90 real),
+  `cuda12.8` (12.8, sm 70..120 real), `rocm7.1`, `xpu`, plus `cuda13.0` (13.0, sm 75..120
+  real) and `null`, and a plain fallback; requires `typing-shim`.
 - `visionlike` 0.25.0: `cuda12.6`/`cuda12.8`/`cuda13.0`/`null` variants requiring
   `torchlike==2.10.0` and `pillow-shim`.
 - `sdistonly` 1.0: an sdist whose in-tree build backend needs nothing from an index.
@@ -22,25 +22,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fitwheel.wheel.archive import open_wheel, rewrite_wheel
+from helpers import catalog
 from helpers.variants import make_variant, plain_wheel
 
-NVIDIA_NS = "nvidia,amd,intel"
-
+# The PyTorch-like labels of `helpers.catalog`, plus a CUDA 13 build for newer drivers.
 TORCH_VARIANTS: dict[str, tuple[str, ...]] = {
-    "cuda12.6": (
-        "nvidia :: cuda_version_lower_bound :: 12.6",
-        *(f"nvidia :: sm_arch :: {a}_real" for a in (50, 60, 61, 70, 75, 80, 86, 90)),
-    ),
-    "cuda12.8": (
-        "nvidia :: cuda_version_lower_bound :: 12.8",
-        *(f"nvidia :: sm_arch :: {a}_real" for a in (70, 75, 80, 86, 90, 100, 120)),
-    ),
+    **catalog.TORCH_VARIANTS,
     "cuda13.0": (
         "nvidia :: cuda_version_lower_bound :: 13.0",
         *(f"nvidia :: sm_arch :: {a}_real" for a in (75, 80, 86, 90, 100, 120)),
     ),
-    "rocm7.1": tuple(f"amd :: gfx_arch :: {g}" for g in ("gfx90a", "gfx942", "gfx1100")),
-    "xpu": ("intel :: device_ip :: 12.55.8",),
 }
 VISION_LABELS = ("cuda12.6", "cuda12.8", "cuda13.0")
 LEVELS = ("v2", "v3", "v4")
@@ -147,7 +138,9 @@ def build_wheelhouse(out: Path, *, fillers: int = 0) -> Path:
         (),
         "x86_64",
     )
-    _variants(out, work, "torchlike", "2.10.0", TORCH_VARIANTS, ("typing-shim",), NVIDIA_NS)
+    _variants(
+        out, work, "torchlike", "2.10.0", TORCH_VARIANTS, ("typing-shim",), catalog.TORCH_NAMESPACES
+    )
     _variants(
         out,
         work,
@@ -155,7 +148,7 @@ def build_wheelhouse(out: Path, *, fillers: int = 0) -> Path:
         "0.25.0",
         {label: TORCH_VARIANTS[label] for label in VISION_LABELS},
         ("torchlike==2.10.0", "pillow-shim"),
-        NVIDIA_NS,
+        catalog.TORCH_NAMESPACES,
     )
     sdist_only(out)
     wheel_with_requirements(out, "typing-shim", "1.0")
