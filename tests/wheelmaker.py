@@ -31,13 +31,15 @@ def make_wheel(
     tags: str = "py3-none-any",
     files: Mapping[str, bytes | str] | None = None,
     build: str | None = None,
+    metadata: tuple[str, ...] = (),
 ) -> Path:
     """Write `{name}-{version}(-{build})-{tags}.whl` into `directory` and return its path.
 
     `tags` is the `python-abi-platform` triple (compressed tag sets such as `py2.py3` are
     fine). `files` maps archive paths to contents; the default is a one-line
     `{name}/__init__.py`. METADATA, WHEEL and a RECORD whose every hash and size is right are
-    added, so installers and `variantlib` accept the result.
+    added, so installers and `variantlib` accept the result. `metadata` adds METADATA lines
+    such as `Requires-Python: >=3.12` or `Requires-Dist: other>=1`.
     """
     dist = canonicalize_name(name).replace("-", "_")
     if files is None:
@@ -54,8 +56,9 @@ def make_wheel(
         path: data.encode() if isinstance(data, str) else data for path, data in files.items()
     }
     contents[f"{dist_info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
-    )
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"{line}\n" for line in metadata)
+    ).encode()
     contents[f"{dist_info}/WHEEL"] = (
         "Wheel-Version: 1.0\nGenerator: fitwheel-tests\n"
         f"Root-Is-Purelib: {'true' if abi == 'none' else 'false'}\n"

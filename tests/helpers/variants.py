@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fitwheel.wheel.archive import open_wheel, rewrite_wheel
 from wheelmaker import make_wheel
 
 
@@ -19,18 +18,9 @@ def plain_wheel(
     build: str | None = None,
     requires_python: str | None = None,
 ) -> Path:
-    """`wheelmaker.make_wheel`, with `Requires-Python` added to METADATA when given."""
-    path = make_wheel(directory, name, version, tags, build=build)
-    if requires_python is None:
-        return path
-    archive = open_wheel(path)
-    member = archive.member_path("METADATA")
-    metadata = archive.read(member) + f"Requires-Python: {requires_python}\n".encode()
-    tmp = path.with_suffix(".tmp.whl")
-    path.rename(tmp)
-    rewrite_wheel(open_wheel(tmp), path, add={member: metadata})
-    tmp.unlink()
-    return path
+    """`wheelmaker.make_wheel`, with `Requires-Python` in METADATA when given."""
+    metadata = (f"Requires-Python: {requires_python}",) if requires_python is not None else ()
+    return make_wheel(directory, name, version, tags, build=build, metadata=metadata)
 
 
 def make_variant(
