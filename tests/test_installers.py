@@ -120,6 +120,11 @@ def test_uv_plan_follows_uv_first_index_order() -> None:
     assert not uv.plan(["pip", "list"], env).proxied
     assert not uv.plan(["pip", "install", "--no-index", "x"], env).proxied
     assert uv.plan(["pip", "install", "x"], {}).upstreams == (uv.PYPI,)
+    plan = uv.plan(["--cache-dir", "c", "pip", "-q", "install", "-i", "A", "x"], {})
+    assert plan.upstreams == ("A",)
+    command, _ = uv.proxied_command(plan, "http://proxy/simple/")
+    assert command[1:] == ["--cache-dir", "c", "pip", "-q", "install", "x", "--index-url",
+                           "http://proxy/simple/"]  # fmt: skip
 
 
 def test_profile_option_comes_before_the_installer_arguments() -> None:

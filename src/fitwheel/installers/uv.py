@@ -57,8 +57,10 @@ def _index_url(value: str) -> str:
 def plan(args: Sequence[str], env: Mapping[str, str] | None = None) -> UvPlan:
     """Split uv's arguments into the indexes it would use and the arguments to keep."""
     env = os.environ if env is None else env
-    positional = [a for a in args if not a.startswith("-")]
-    if positional[:1] != ["pip"] or positional[1:2] == [] or positional[1] not in INDEX_COMMANDS:
+    if "pip" not in args:
+        return UvPlan(tuple(args), ())
+    after = [a for a in args[args.index("pip") + 1 :] if not a.startswith("-")]
+    if not after or after[0] not in INDEX_COMMANDS:
         return UvPlan(tuple(args), ())
     found = extract(args, (INDEX, EXTRA_INDEX_URL, INDEX_URL, DEFAULT_INDEX, NO_INDEX))
     if NO_INDEX in found.flags or env.get("UV_NO_INDEX", "").lower() in ("1", "true"):
@@ -92,7 +94,8 @@ def uv_binary() -> str:
 def proxied_command(uv_plan: UvPlan, index_url: str) -> tuple[list[str], dict[str, str]]:
     """The uv command line and environment that use `index_url` and nothing else."""
     args = list(uv_plan.args)
-    position = args.index("pip") + 2
+    # After everything (uv takes options after the packages), before a `--` if there is one.
+    position = args.index("--") if "--" in args else len(args)
     args[position:position] = ["--index-url", index_url]
     env = {k: v for k, v in os.environ.items() if k not in _ENV.values()}
     return [uv_binary(), *args], env
