@@ -166,12 +166,20 @@ def test_install_gets_the_build_for_the_profile(
 @requires_nginx
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_profile_file_installs_for_another_machine(served: Served, tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["pip --profile", "uv FITWHEEL_PROFILE"])
+def test_profile_file_installs_for_another_machine(
+    served: Served, tmp_path: Path, how: str
+) -> None:
     profile = detect_profile(tmp_path / "hopper.json", OVERRIDES["hopper_cu130"])
     python = fresh_venv(tmp_path / "venv")
     env = clean_env(tmp_path, OVERRIDES["cpu"])  # this machine: no GPU
-    args = ["pip", "--profile", str(profile), "--python", str(python), "install", "--no-deps",
-            "-i", served.url, "torchlike"]  # fmt: skip
+    if how == "pip --profile":
+        args = ["pip", "--profile", str(profile), "--python", str(python), "install",
+                "--no-deps", "-i", served.url, "torchlike"]  # fmt: skip
+    else:
+        env["FITWHEEL_PROFILE"] = str(profile)
+        args = ["uv", "pip", "install", "--python", str(python), "--no-deps", "-i", served.url,
+                "torchlike"]  # fmt: skip
     result = run(args, env)
     assert result.returncode == 0, result.stderr
     assert installed_label(python, "torchlike") == "cuda13.0"
