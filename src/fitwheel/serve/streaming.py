@@ -58,14 +58,21 @@ async def relay(
         await response.prepare(request)
         if request.method == "HEAD":
             return response
-        try:
-            async for chunk in upstream.content.iter_chunked(CHUNK_SIZE):
+        chunks = upstream.content.iter_chunked(CHUNK_SIZE)
+        while True:
+            try:
+                chunk = await anext(chunks, b"")
+            except (TimeoutError, aiohttp.ClientError):
+                # Headers are gone already: the only honest signal left is a broken connection.
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            if not chunk:
+                break
+            try:
                 await response.write(chunk)
-        except (TimeoutError, aiohttp.ClientError):
-            # Headers are gone already: the only honest signal left is a broken connection.
-            if request.transport is not None:
-                request.transport.abort()
-            return response
+            except ConnectionResetError:
+                return response  # the client went away: nothing left to tell it
         await response.write_eof()
         return response
 
