@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -45,6 +46,9 @@ def _signals_forwarded(process: subprocess.Popen[bytes]) -> Iterator[None]:
         if signum != signal.SIGINT:
             process.send_signal(signum)
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; the caller's stay in charge
+        return
     previous = {sig: signal.signal(sig, forward) for sig in (*_FORWARDED, signal.SIGINT)}
     try:
         yield
