@@ -21,9 +21,9 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from fitwheel.wheel.archive import open_wheel, rewrite_wheel
 from helpers import catalog
-from helpers.variants import make_variant, plain_wheel
+from helpers.variants import make_variant
+from wheelmaker import make_wheel
 
 # The PyTorch-like labels of `helpers.catalog`, plus a CUDA 13 build for newer drivers.
 TORCH_VARIANTS: dict[str, tuple[str, ...]] = {
@@ -41,17 +41,9 @@ def wheel_with_requirements(
     directory: Path, name: str, version: str, requires: Sequence[str] = ()
 ) -> Path:
     """A real pure wheel whose METADATA carries `Requires-Dist` lines."""
-    path = plain_wheel(directory, name, version)
-    if not requires:
-        return path
-    archive = open_wheel(path)
-    member = archive.member_path("METADATA")
-    metadata = archive.read(member) + "".join(f"Requires-Dist: {r}\n" for r in requires).encode()
-    tmp = path.with_suffix(".tmp.whl")
-    path.rename(tmp)
-    rewrite_wheel(open_wheel(tmp), path, add={member: metadata})
-    tmp.unlink()
-    return path
+    return make_wheel(
+        directory, name, version, metadata=tuple(f"Requires-Dist: {r}" for r in requires)
+    )
 
 
 def _variants(
