@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         if ranking.ranked:
             print("compatible, best first:")
             for position, label in enumerate(ranking.ranked, 1):
-                print(f"  {position}. {label}  ({document.variants[label]})")
+                description = document.variants[label]
+                detail = "null variant" if description.is_null else str(description)
+                print(f"  {position}. {label}  ({detail})")
         else:
             print("no compatible variant")
         if ranking.excluded:
