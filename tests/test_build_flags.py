@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel import runtime
 from fitwheel.build_flags import (
     AARCH64_EXTENSION_MODIFIERS,
     X86_64_EXTENSION_OPTIONS,
@@ -19,7 +20,6 @@ from fitwheel.build_flags import (
     build_flags,
 )
 from fitwheel.errors import InvalidProperty, UnknownBuildProperty
-from fitwheel.runtime import cpu
 
 # Fixed vectors: what a compiler must be given for each property set.
 VECTORS = [
@@ -116,8 +116,8 @@ def test_unmappable_properties_are_named(properties: list[str], message: str) ->
 
 def test_every_detected_x86_64_feature_has_flags() -> None:
     # Whatever `fitwheel detect` can report for an x86-64 CPU, a build can be asked for.
-    every_flag = cpu._X86_ISA_FLAGS | {"avx512_bf16", "avx512f", "amx_int8"}
-    for feature, values in cpu.x86_64_properties(every_flag).items():
+    every_flag = runtime._X86_ISA_FLAGS | {"avx512_bf16", "avx512f", "amx_int8"}
+    for feature, values in runtime.x86_64_properties(every_flag).items():
         build_flags([f"x86_64 :: {feature} :: {value}" for value in values])
 
 
@@ -137,7 +137,7 @@ NEWER_GCC_OPTIONS = {
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 @pytest.mark.skipif(
-    not sys.platform.startswith("linux") or cpu.interpreter_machine() != "x86_64",
+    not sys.platform.startswith("linux") or runtime.interpreter_machine() != "x86_64",
     reason="x86-64 GCC options are checked by an x86-64 GCC",
 )
 def test_x86_64_options_are_real_gcc_options(tmp_path: Path) -> None:

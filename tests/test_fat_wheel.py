@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel import runtime
 from fitwheel.build_flags import build_flags
-from fitwheel.runtime import FORCE_VARIABLE, cpu
+from fitwheel.runtime import FORCE_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "fat-wheel"
@@ -39,12 +40,12 @@ BASELINE: str = SETUP["BASELINE"]
 def expected_build(machine: str, flags: frozenset[str]) -> str:
     """The build this CPU should get, from the facts `fitwheel detect` also uses."""
     if machine == "x86_64":
-        level = cpu.x86_64_level(flags)
+        level = runtime.x86_64_level(flags)
         return {4: "_impl_x86_64_v3", 3: "_impl_x86_64_v3", 2: "_impl_x86_64_v2"}.get(
             level, BASELINE
         )
     if machine == "aarch64":
-        versions = cpu.aarch64_versions(flags)
+        versions = runtime.aarch64_versions(flags)
         if "8.2a" in versions and "sve" in flags:
             return "_impl_aarch64_sve"
         if "8.2a" in versions:
@@ -52,8 +53,8 @@ def expected_build(machine: str, flags: frozenset[str]) -> str:
     return BASELINE
 
 
-MACHINE = cpu.interpreter_machine()
-EXPECTED = expected_build(MACHINE, cpu.read_cpu_flags())
+MACHINE = runtime.interpreter_machine()
+EXPECTED = expected_build(MACHINE, runtime.read_cpu_flags())
 # The candidates in preference order on this machine, for the broken-candidate test.
 ORDER = [module for module, _, _ in BUILDS.get(MACHINE, [])] + [BASELINE]
 

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from fitwheel.runtime import Candidate, choose, cpu, detect_supported, explain
+from fitwheel.runtime import (
+    Candidate,
+    choose,
+    cpu_variant_properties,
+    detect_supported,
+    explain,
+    interpreter_machine,
+)
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
 TREES = sorted(p.name for p in SYSROOTS.iterdir() if p.is_dir())
@@ -122,8 +129,6 @@ def test_nvidia_driver_candidate_on_the_gpu_node(fat_package: str) -> None:
     )
 
 
-def test_this_machine_matches_the_shared_cpu_module() -> None:
-    machine = cpu.interpreter_machine()
-    assert cpu_part(dict(detect_supported(environ={}))) == cpu.cpu_variant_properties(
-        "/", machine, {}
-    )
+def test_this_machine_matches_the_shared_cpu_facts() -> None:
+    machine = interpreter_machine()
+    assert cpu_part(dict(detect_supported(environ={}))) == cpu_variant_properties("/", machine, {})

@@ -326,7 +326,7 @@ def _uv_choices(
 
 def _fitwheel_profile(machine: Machine, sysroot: Path | None) -> dict[str, Any]:
     """fitwheel's view of the machine, through its providers (the same code `detect` uses)."""
-    from fitwheel.runtime.cpu import cpu_variant_properties
+    from fitwheel.runtime import cpu_variant_properties
 
     variants: dict[str, Any] = dict(cpu_variant_properties(str(sysroot or "/"), "x86_64", {}))
     try:

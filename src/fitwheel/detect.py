@@ -88,7 +88,7 @@ def check_overrides(environ: Mapping[str, str]) -> None:
         parse_compute_capabilities,
         parse_cuda_version,
     )
-    from fitwheel.runtime.cpu import (
+    from fitwheel.runtime import (
         AARCH64_VERSION_ENV,
         X86_64_LEVEL_ENV,
         parse_aarch64_version,

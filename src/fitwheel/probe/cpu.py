@@ -1,10 +1,10 @@
-"""CPU facts for a profile: the raw flags and the interpreter's architecture (via runtime.cpu)."""
+"""CPU facts for a profile: the raw flags and the interpreter's architecture (via fitwheel.runtime)."""
 
 from __future__ import annotations
 
 import os
 
-from fitwheel.runtime.cpu import (
+from fitwheel.runtime import (
     AARCH64_VERSION_ENV,
     X86_64_LEVEL_ENV,
     cpu_family,

@@ -10,7 +10,7 @@ import os
 import struct
 import sys
 
-from fitwheel.runtime.cpu import interpreter_machine
+from fitwheel.runtime import interpreter_machine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime.cpu import (
+from fitwheel.runtime import (
     aarch64_properties,
     aarch64_version_properties,
     parse_aarch64_version,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime.cpu import parse_x86_64_level, x86_64_level_properties, x86_64_properties
+from fitwheel.runtime import parse_x86_64_level, x86_64_level_properties, x86_64_properties
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,9 +5,13 @@ first, each with the variant properties it needs (`x86_64 :: level :: v3`), plus
 needs nothing. `choose()` loads the first one the running machine supports, falls through past
 any that fails to load, and records what it did and why on the package (`explain()`).
 
-This package imports only the standard library and nothing else of fitwheel, and refers to its
-sibling `cpu` module relatively, so it can be copied into another package under any name.
-Importing it must stay cheap: it runs inside someone else's `import`.
+The CPU facts it decides on (raw flags, x86-64 psABI level, AArch64 version, as variant
+properties) are defined here too and are the very functions `fitwheel detect` uses, so
+install-time and import-time answers never differ.
+
+One module, standard library only, nothing else of fitwheel: it can be copied into another
+package under any name (`__main__.py` beside it is optional). Importing it must stay cheap: it
+runs inside someone else's `import`, so it is a single file (one module lookup, one unmarshal).
 """
 
 import os
@@ -15,10 +19,447 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Container, Iterable, Mapping, Sequence
     from types import ModuleType
 
     Supported = Mapping[str, Mapping[str, Sequence[str]]]
+
+
+# ---- CPU facts (shared with fitwheel.probe and fitwheel.providers) ----
+
+# psABI levels as cumulative /proc/cpuinfo flag sets (`pni` is SSE3, `abm` is LZCNT, and the kernel
+# shows OSXSAVE as `xsave`).
+X86_64_LEVEL_FLAGS: "tuple[frozenset[str], ...]" = (
+    frozenset({"cmov", "cx8", "fpu", "fxsr", "mmx", "sse", "sse2"}),
+    frozenset({"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"}),
+    frozenset({"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}),
+    frozenset({"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}),
+)
+
+# Kernel flag -> the name the ISA (and archspec) uses, offered as well so either spelling matches.
+_X86_ALIASES = {"pni": "sse3", "abm": "lzcnt", "3dnowprefetch": "prefetchw"}
+
+# Flags that name instructions a compiler can target; everything else in /proc/cpuinfo
+# (`hypervisor`, `constant_tsc`, `arat`, ...) describes the platform and is not a variant feature.
+_X86_ISA_FLAGS = frozenset(
+    (  # noqa: SIM905 (one string constant unmarshals faster than ~70)
+        "3dnow 3dnowext 3dnowprefetch abm adx aes avx avx2 avx_ifma avx_ne_convert "
+        "avx_vnni avx_vnni_int8 avx_vnni_int16 bmi1 bmi2 cldemote clflushopt clwb clzero "
+        "cmov cmpccxadd cx16 cx8 enqcmd f16c fma fma4 fsgsbase fsrm fxsr gfni lahf_lm "
+        "lzcnt mmx mmxext movbe movdir64b movdiri pclmulqdq pconfig pku pni popcnt "
+        "prefetchi rdpid rdrand rdseed rtm serialize sha512 sha_ni sm3 sm4 sse sse2 "
+        "sse4_1 sse4_2 sse4a ssse3 tbm tsxldtrk uintr vaes vpclmulqdq waitpkg wbnoinvd "
+        "xop xsave xsavec xsaveopt xsaves"
+    ).split()
+)
+_X86_ISA_PREFIXES = ("avx512", "amx_")
+
+# AArch64 architecture versions, most preferred first, each with the cumulative `Features` names
+# the kernel shows for the extensions that version makes mandatory.
+_A64_V80 = frozenset({"fp", "asimd"})
+_A64_V81 = _A64_V80 | {"atomics", "asimdrdm", "crc32"}
+_A64_V82 = _A64_V81 | {"dcpop"}
+_A64_V83 = _A64_V82 | {"jscvt", "fcma", "lrcpc", "paca", "pacg"}
+_A64_V84 = _A64_V83 | {"dit", "uscat", "ilrcpc", "flagm"}
+_A64_V85 = _A64_V84 | {"sb", "dcpodp", "flagm2", "frint", "bti"}
+_A64_V86 = _A64_V85 | {"i8mm", "bf16"}
+_A64_V90 = _A64_V85 | {"sve2"}
+AARCH64_VERSIONS: "tuple[tuple[str, frozenset[str]], ...]" = (
+    ("9.0a", _A64_V90),
+    ("8.6a", _A64_V86),
+    ("8.5a", _A64_V85),
+    ("8.4a", _A64_V84),
+    ("8.3a", _A64_V83),
+    ("8.2a", _A64_V82),
+    ("8.1a", _A64_V81),
+    ("8a", _A64_V80),
+)
+
+# Bits of AT_HWCAP / AT_HWCAP2 on arm64 Linux (arch/arm64/include/uapi/asm/hwcap.h), by position.
+_HWCAP_NAMES = (  # noqa: SIM905 (see _X86_ISA_FLAGS)
+    "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm "
+    "jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc "
+    "flagm ssbs sb paca pacg"
+).split()
+_HWCAP2_NAMES = (  # noqa: SIM905
+    "dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm "
+    "svef32mm svef64mm svebf16 i8mm bf16 dgh rng bti mte ecv afp rpres mte3 sme "
+    "sme_i16i64 sme_f64f64 sme_i8i32 sme_f16f32 sme_b16f32 sme_f32f32 sme_fa64 wfxt"
+).split()
+_AT_HWCAP = 16
+_AT_HWCAP2 = 26
+
+# AArch64 `Features` that describe the kernel or the platform rather than instructions.
+_A64_NON_ISA = frozenset({"evtstrm", "cpuid"})
+
+# ELF e_machine -> architecture name (as `platform.machine()` spells it on Linux).
+_ELF_MACHINES = {
+    0x03: "i686",
+    0x08: "mips",
+    0x14: "ppc",
+    0x15: "ppc64",
+    0x16: "s390x",
+    0x28: "armv7l",
+    0x3E: "x86_64",
+    0xB7: "aarch64",
+    0xF3: "riscv64",
+    0x102: "loongarch64",
+}
+_MACHINE_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "arm64e": "aarch64"}
+
+X86_64_LEVEL_ENV = "FITWHEEL_X86_64_LEVEL"
+AARCH64_VERSION_ENV = "FITWHEEL_AARCH64_VERSION"
+
+
+def read_cpu_flags(sysroot: str = "/") -> "frozenset[str]":
+    """The CPU's raw feature names: x86 `flags`, or AArch64 `Features` plus the auxv hwcaps.
+
+    Reads `proc/cpuinfo` (and, for AArch64, `proc/self/auxv`) under `sysroot`; on macOS, where
+    there is no /proc, asks `sysctl`. Unreadable sources give an empty set, never an error.
+    """
+    if sys.platform == "darwin" and sysroot == "/":
+        return _darwin_flags()
+    text = _read_cpuinfo_head(os.path.join(sysroot, "proc", "cpuinfo"))
+    for line in text.split("\n"):
+        if not line.startswith(("flags", "Features")):
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if sep and key == "flags":
+            return frozenset(value.split())
+        if sep and key == "Features":
+            return frozenset(value.split()) | _auxv_hwcaps(os.path.join(sysroot, "proc/self/auxv"))
+    return frozenset()
+
+
+def _read_cpuinfo_head(path: str) -> str:
+    # Only the first processor's block is needed; on a many-core machine the rest is large.
+    # Small raw reads (no buffered file object): the kernel formats only as many processors
+    # as fit in the read, and this runs inside an `import`.
+    chunks: list[bytes] = []
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return ""
+    try:
+        while True:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if b"\n\n" in chunk or (len(chunks) > 1 and b"\n\n" in chunks[-2][-1:] + chunk[:1]):
+                break  # the first processor's block, with its flags/Features, is complete
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _auxv_hwcaps(path: str) -> "frozenset[str]":
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError:
+        return frozenset()
+    names: set[str] = set()
+    for offset in range(0, len(data) - 15, 16):
+        key = int.from_bytes(data[offset : offset + 8], "little")
+        value = int.from_bytes(data[offset + 8 : offset + 16], "little")
+        if key == _AT_HWCAP:
+            names.update(n for bit, n in enumerate(_HWCAP_NAMES) if value >> bit & 1)
+        elif key == _AT_HWCAP2:
+            names.update(n for bit, n in enumerate(_HWCAP2_NAMES) if value >> bit & 1)
+    return frozenset(names)
+
+
+def _darwin_flags() -> "frozenset[str]":
+    import ctypes  # only on macOS, where sysctl is the only source
+
+    try:
+        libc = ctypes.CDLL("/usr/lib/libSystem.B.dylib")
+    except OSError:
+        return frozenset()
+
+    def sysctl(name: str) -> "bytes | None":
+        size = ctypes.c_size_t(0)
+        if libc.sysctlbyname(name.encode(), None, ctypes.byref(size), None, 0) != 0:
+            return None
+        buf = ctypes.create_string_buffer(size.value)
+        if libc.sysctlbyname(name.encode(), buf, ctypes.byref(size), None, 0) != 0:
+            return None
+        return buf.raw[: size.value]
+
+    names: set[str] = set()
+    for key in ("machdep.cpu.features", "machdep.cpu.leaf7_features", "machdep.cpu.extfeatures"):
+        raw = sysctl(key)
+        if raw:
+            for word in raw.rstrip(b"\0").decode("ascii", "replace").split():
+                names.add(_DARWIN_X86.get(word, word.lower().replace(".", "_")))
+    for feature, flag in _DARWIN_ARM64.items():
+        raw = sysctl(f"hw.optional.arm.{feature}")
+        if raw and int.from_bytes(raw[:4], "little"):
+            names.add(flag)
+    if names & {flag for flag in _DARWIN_ARM64.values()}:
+        names.update({"fp", "asimd"})
+    return frozenset(names)
+
+
+_DARWIN_X86 = {
+    "SSE3": "pni",
+    "SSE4.1": "sse4_1",
+    "SSE4.2": "sse4_2",
+    "LZCNT": "abm",
+    "LAHF": "lahf_lm",
+    "CX16": "cx16",
+    "OSXSAVE": "xsave",
+    "AVX1.0": "avx",
+    "SHA": "sha_ni",
+    "PCLMULQDQ": "pclmulqdq",
+    "FMA": "fma",
+    "AVX512F": "avx512f",
+    "AVX512BW": "avx512bw",
+    "AVX512CD": "avx512cd",
+    "AVX512DQ": "avx512dq",
+    "AVX512VL": "avx512vl",
+}
+_DARWIN_ARM64 = {
+    "FEAT_LSE": "atomics",
+    "FEAT_RDM": "asimdrdm",
+    "FEAT_CRC32": "crc32",
+    "FEAT_DPB": "dcpop",
+    "FEAT_JSCVT": "jscvt",
+    "FEAT_FCMA": "fcma",
+    "FEAT_LRCPC": "lrcpc",
+    "FEAT_PAuth": "paca",
+    "FEAT_DIT": "dit",
+    "FEAT_LSE2": "uscat",
+    "FEAT_LRCPC2": "ilrcpc",
+    "FEAT_FlagM": "flagm",
+    "FEAT_SB": "sb",
+    "FEAT_DPB2": "dcpodp",
+    "FEAT_FlagM2": "flagm2",
+    "FEAT_FRINTTS": "frint",
+    "FEAT_BTI": "bti",
+    "FEAT_I8MM": "i8mm",
+    "FEAT_BF16": "bf16",
+    "FEAT_DotProd": "asimddp",
+    "FEAT_FHM": "asimdfhm",
+    "FEAT_FP16": "fphp",
+    "FEAT_AES": "aes",
+    "FEAT_SHA256": "sha2",
+    "FEAT_SHA512": "sha512",
+    "FEAT_SHA3": "sha3",
+    "FEAT_SSBS": "ssbs",
+    "FEAT_SME": "sme",
+    "FEAT_SME2": "sme2",
+}
+
+
+def x86_64_level(flags: "Iterable[str]") -> int:
+    """The highest x86-64 psABI level (1-4) whose every required flag is present.
+
+    Computed from the raw flags, so a VM that masks an unrelated niche flag keeps its level.
+    Returns 1 even when the baseline flags are missing (every x86-64 CPU meets v1).
+    """
+    present = frozenset(flags)
+    level = 1
+    for candidate in (2, 3, 4):
+        if not X86_64_LEVEL_FLAGS[candidate - 1] <= present:
+            break
+        level = candidate
+    return level
+
+
+def x86_64_properties(flags: "Iterable[str]", extensions: bool = True) -> "dict[str, list[str]]":
+    """`x86_64` features: `level` from the host's down to v1, then each ISA extension as `on`
+    (unless `extensions` is false: then only `level`, for callers that need nothing else)."""
+    present = frozenset(flags)
+    properties = {"level": _levels_from(x86_64_level(present))}
+    if extensions:
+        for name in sorted(_x86_extension_names(present)):
+            properties[name] = ["on"]
+    return properties
+
+
+def _x86_extension_names(flags: "frozenset[str]") -> "set[str]":
+    names = set(flags & _X86_ISA_FLAGS)
+    names.update(flag for flag in flags if flag.startswith(_X86_ISA_PREFIXES))
+    names.update([_X86_ALIASES[flag] for flag in names & _X86_ALIASES.keys()])
+    return {name for name in names if _is_feature_name(name)}
+
+
+def _levels_from(level: int) -> "list[str]":
+    return [f"v{n}" for n in range(level, 0, -1)]
+
+
+def aarch64_versions(features: "Iterable[str]") -> "list[str]":
+    """Every AArch64 version whose mandatory extensions are all present, most preferred first."""
+    present = frozenset(features)
+    return [version for version, required in AARCH64_VERSIONS if required <= present]
+
+
+def aarch64_version(features: "Iterable[str]") -> "str | None":
+    """The most preferred AArch64 version the features satisfy, or None without `fp`/`asimd`."""
+    versions = aarch64_versions(features)
+    return versions[0] if versions else None
+
+
+def aarch64_properties(
+    features: "Iterable[str]", extensions: bool = True
+) -> "dict[str, list[str]]":
+    """`aarch64` features: `version` most preferred first, then each extension as `on`
+    (unless `extensions` is false: then only `version`)."""
+    present = frozenset(features)
+    properties: dict[str, list[str]] = {}
+    versions = aarch64_versions(present)
+    if versions:
+        properties["version"] = versions
+    if not extensions:
+        return properties
+    for name in sorted(present - _A64_NON_ISA):
+        if _is_feature_name(name) and name != "version":
+            properties[name] = ["on"]
+    return properties
+
+
+def cpu_family(flags: "frozenset[str]") -> str:
+    """`aarch64` for an AArch64 `Features` set (it always has `fp`/`asimd`), else `x86_64`."""
+    return "aarch64" if "asimd" in flags or "fp" in flags else "x86_64"
+
+
+_FEATURE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _is_feature_name(name: str) -> bool:
+    if _FEATURE_CHARS.issuperset(name):
+        return bool(name)
+    # Rare: anything outside [a-z0-9_]; str.isdigit() also accepts non-ASCII digits.
+    return all(c.isdigit() or c == "_" or "a" <= c <= "z" for c in name)
+
+
+def parse_x86_64_level(value: str) -> int:
+    """`v2`, `2` or `x86-64-v2` -> 2; raises ValueError naming the accepted forms."""
+    text = value.strip().lower().removeprefix("x86-64-").removeprefix("x86_64_")
+    text = text.removeprefix("v")
+    if text in {"1", "2", "3", "4"}:
+        return int(text)
+    raise ValueError(f"invalid x86-64 level {value!r}: expected one of v1, v2, v3, v4")
+
+
+def parse_aarch64_version(value: str) -> str:
+    """`8.2a`, `8.2` or `armv8.2-a` -> `8.2a`; raises ValueError naming the accepted forms."""
+    text = value.strip().lower().removeprefix("armv").replace("-", "")
+    text = text if text.endswith("a") else text + "a"
+    text = "8a" if text == "8.0a" else text
+    if any(version == text for version, _ in AARCH64_VERSIONS):
+        return text
+    known = ", ".join(version for version, _ in AARCH64_VERSIONS)
+    raise ValueError(f"invalid AArch64 version {value!r}: expected one of {known}")
+
+
+def cpu_override(
+    namespace: str, environ: "Mapping[str, str] | None" = None
+) -> "dict[str, list[str]] | None":
+    """The properties an override variable imposes on `namespace`, or None when it is unset.
+
+    `FITWHEEL_X86_64_LEVEL` / `FITWHEEL_AARCH64_VERSION` describe a target CPU without looking at
+    this one: the level (version) and exactly the extensions it makes mandatory. An empty value
+    counts as unset. A malformed value raises ValueError.
+    """
+    env = os.environ if environ is None else environ
+    if namespace == "x86_64":
+        raw = env.get(X86_64_LEVEL_ENV, "")
+        return x86_64_level_properties(parse_x86_64_level(raw)) if raw else None
+    if namespace == "aarch64":
+        raw = env.get(AARCH64_VERSION_ENV, "")
+        return aarch64_version_properties(parse_aarch64_version(raw)) if raw else None
+    return None
+
+
+def x86_64_level_properties(level: int) -> "dict[str, list[str]]":
+    """The `x86_64` properties of a CPU known only by its level: the level and its mandatory flags."""
+    return x86_64_properties(frozenset().union(*X86_64_LEVEL_FLAGS[:level]))
+
+
+def aarch64_version_properties(version: str) -> "dict[str, list[str]]":
+    """The `aarch64` properties of a CPU known only by its version and its mandatory extensions."""
+    return aarch64_properties(dict(AARCH64_VERSIONS)[version])
+
+
+def interpreter_machine(executable: "str | None" = None) -> str:
+    """The architecture the interpreter binary was built for, not the kernel's.
+
+    Reads the ELF header of `sys.executable` (an x86-64 kernel can run an i686 or x32 Python, an
+    aarch64 kernel an armv7l one); elsewhere falls back to `platform.machine()` corrected by the
+    pointer size. Spelled as `platform.machine()` spells it on Linux: `x86_64`, `aarch64`, ...
+    """
+    path = executable if executable is not None else sys.executable
+    header = b""
+    if path:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                header = os.read(fd, 20)
+            finally:
+                os.close(fd)
+        except OSError:
+            header = b""
+    if len(header) == 20 and header[:4] == b"\x7fELF":
+        order = "<" if header[5] == 1 else ">"
+        e_machine = int.from_bytes(header[18:20], "little" if order == "<" else "big")
+        name = _ELF_MACHINES.get(e_machine)
+        if name == "x86_64" and header[4] == 1:
+            return "x32"
+        if name is not None:
+            if name == "ppc64" and order == "<":
+                return "ppc64le"
+            return name
+    return _fallback_machine()
+
+
+def _fallback_machine() -> str:
+    import platform
+
+    machine = platform.machine().lower()
+    machine = _MACHINE_ALIASES.get(machine, machine)
+    if sys.maxsize <= 2**32:
+        machine = {"x86_64": "i686", "aarch64": "armv7l"}.get(machine, machine)
+    return machine
+
+
+def cpu_variant_properties(
+    sysroot: str = "/",
+    machine: "str | None" = None,
+    environ: "Mapping[str, str] | None" = None,
+    extensions: "Container[str]" = ("x86_64", "aarch64"),
+) -> "dict[str, dict[str, list[str]]]":
+    """The CPU namespace of the interpreter's architecture: `{"x86_64": ...}` or `{"aarch64": ...}`.
+
+    `machine` defaults to `interpreter_machine()`. An x32 interpreter runs x86-64 instructions and
+    gets the x86_64 namespace; an i686 one does not. Override variables apply before
+    `/proc/cpuinfo` is read. For an architecture not in `extensions`, a detected CPU gets only its
+    `level` / `version` feature, not one feature per extension: all a level-only caller needs.
+    """
+    arch = machine if machine is not None else interpreter_machine()
+    arch = _MACHINE_ALIASES.get(arch, arch)
+    if arch == "x32":
+        arch = "x86_64"
+    if arch not in ("x86_64", "aarch64"):
+        return {}
+    override = cpu_override(arch, environ)
+    if override is not None:
+        return {arch: override}
+    flags = read_cpu_flags(sysroot)
+    if not flags or cpu_family(flags) != arch:
+        # No flags, or a /proc tree of another CPU family (e.g. under qemu-user): nothing known.
+        return {}
+    if arch == "x86_64":
+        return {arch: x86_64_properties(flags, arch in extensions)}
+    return {arch: aarch64_properties(flags, arch in extensions)}
+
+
+# ---- Dispatch ----
 
 __all__ = [
     "FORCE_VARIABLE",
@@ -40,6 +481,7 @@ FORCE_VARIABLE = "FITWHEEL_RUNTIME_FORCE"
 NVIDIA_DRIVER_FILES = ("proc/driver/nvidia/version", "sys/module/nvidia/version")
 NVIDIA_DRIVER_PRESENT = ("nvidia", "driver", "present")
 CPU_NAMESPACES = frozenset({"x86_64", "aarch64"})
+_CPU_VERSION_FEATURES = frozenset({"level", "version"})
 CHOICE_ATTRIBUTE = "__fitwheel_choice__"
 BASELINE_ALIAS = "baseline"
 
@@ -188,22 +630,25 @@ def detect_supported(
     sysroot: str = "/",
     machine: "str | None" = None,
     environ: "Mapping[str, str] | None" = None,
+    features: "Iterable[tuple[str, str]] | None" = None,
 ) -> dict[str, dict[str, list[str]]]:
     """The properties this machine supports, `{namespace: {feature: [values, best first]}}`.
 
-    CPU namespaces come from `cpu.cpu_variant_properties` (the same code `fitwheel detect` uses),
+    CPU namespaces come from `cpu_variant_properties` (the same code `fitwheel detect` uses),
     for the interpreter's architecture. `nvidia :: driver :: present` is offered when the NVIDIA
-    kernel driver is loaded. `namespaces` limits the work to the ones a caller needs; `sysroot`,
-    `machine` and `environ` (for `FITWHEEL_X86_64_LEVEL` / `FITWHEEL_AARCH64_VERSION`) are passed
-    to `cpu.cpu_variant_properties`.
+    kernel driver is loaded. `namespaces` (and `features`, `(namespace, feature)` pairs) limit
+    the work to what a caller needs; `sysroot`, `machine` and `environ` (for `FITWHEEL_X86_64_LEVEL` /
+    `FITWHEEL_AARCH64_VERSION`) are passed to `cpu_variant_properties`.
     """
     wanted = None if namespaces is None else frozenset(namespaces)
+    extensions = CPU_NAMESPACES
+    if features is not None:
+        extensions = frozenset(ns for ns, name in features if name not in _CPU_VERSION_FEATURES)
     supported: dict[str, dict[str, list[str]]] = {}
     if wanted is None or not wanted.isdisjoint(CPU_NAMESPACES):
-        from . import cpu
-
-        for namespace, features in cpu.cpu_variant_properties(sysroot, machine, environ).items():
-            supported[namespace] = {feature: list(values) for feature, values in features.items()}
+        cpu = cpu_variant_properties(sysroot, machine, environ, extensions)
+        for namespace, found in cpu.items():
+            supported[namespace] = {feature: list(values) for feature, values in found.items()}
     if wanted is None or "nvidia" in wanted:
         namespace, feature, value = NVIDIA_DRIVER_PRESENT
         if any(os.path.exists(os.path.join(sysroot, path)) for path in NVIDIA_DRIVER_FILES):
@@ -239,8 +684,9 @@ def choose(
         force = (force[0], baseline)
     if supported is None:
         needed = frozenset().union(*(candidate.namespaces for candidate in candidates))
+        features = [key for candidate in candidates for key in candidate.requires]
         try:
-            supported = detect_supported(needed, environ=env) if needed else {}
+            supported = detect_supported(needed, environ=env, features=features) if needed else {}
         except Exception as exc:  # detection must never break an import: fall back to baseline
             supported = {}
             detection_error: str | None = f"{type(exc).__name__}: {exc}"
