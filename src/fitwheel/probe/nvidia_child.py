@@ -57,18 +57,30 @@ def call(library: ctypes.CDLL, name: str, *args: Any) -> int:
     return int(function(*args))
 
 
+class CallFailed(Exception):
+    """A driver call returned an error status; the message names the call and the status."""
+
+
+def require(library: ctypes.CDLL, name: str, *args: Any, shown: str | None = None) -> None:
+    """`call`, raising CallFailed unless it returns success (0 for NVML and CUDA alike)."""
+    status = call(library, name, *args)
+    if status != NVML_SUCCESS:
+        raise CallFailed(f"{shown or name} returned {status}")
+
+
 def probe_nvml() -> dict[str, Any]:
     library, where = load(NVML_NAMES)
     if library is None:
         return {"error": f"NVML not loadable: {where}"}
     result: dict[str, Any] = {"library": where}
-    status = call(library, "nvmlInit_v2")
-    if status != NVML_SUCCESS:
-        result["error"] = f"nvmlInit_v2 returned {status}"
+    try:
+        require(library, "nvmlInit_v2")
+    except CallFailed as exc:
+        result["error"] = str(exc)
         return result
     try:
         buffer = ctypes.create_string_buffer(96)
-        if call(library, "nvmlSystemGetDriverVersion", buffer, ctypes.c_uint(96)) == 0:
+        if call(library, "nvmlSystemGetDriverVersion", buffer, ctypes.c_uint(96)) == NVML_SUCCESS:
             result["driver_version"] = buffer.value.decode("ascii", "replace")
         version = ctypes.c_int(0)
         # _v2: v1 invents a CUDA version when libcuda is missing.
@@ -76,32 +88,22 @@ def probe_nvml() -> dict[str, Any]:
         if status == NVML_SUCCESS:
             result["cuda_driver_version"] = version.value
         count = ctypes.c_uint(0)
-        status = call(library, "nvmlDeviceGetCount_v2", ctypes.byref(count))
-        if status != NVML_SUCCESS:
-            result["error"] = f"nvmlDeviceGetCount_v2 returned {status}"
-            return result
+        require(library, "nvmlDeviceGetCount_v2", ctypes.byref(count))
         capabilities = []
         for index in range(count.value):
             handle = ctypes.c_void_p()
-            status = call(
-                library, "nvmlDeviceGetHandleByIndex_v2", ctypes.c_uint(index), ctypes.byref(handle)
+            name = "nvmlDeviceGetHandleByIndex_v2"
+            require(
+                library, name, ctypes.c_uint(index), ctypes.byref(handle), shown=f"{name}({index})"
             )
-            if status != NVML_SUCCESS:
-                result["error"] = f"nvmlDeviceGetHandleByIndex_v2({index}) returned {status}"
-                return result
             major, minor = ctypes.c_int(0), ctypes.c_int(0)
-            status = call(
-                library,
-                "nvmlDeviceGetCudaComputeCapability",
-                handle,
-                ctypes.byref(major),
-                ctypes.byref(minor),
-            )
-            if status != NVML_SUCCESS:
-                result["error"] = f"nvmlDeviceGetCudaComputeCapability({index}) returned {status}"
-                return result
+            name = "nvmlDeviceGetCudaComputeCapability"
+            args = (handle, ctypes.byref(major), ctypes.byref(minor))
+            require(library, name, *args, shown=f"{name}({index})")
             capabilities.append(f"{major.value}.{minor.value}")
         result["compute_capabilities"] = capabilities
+    except CallFailed as exc:
+        result["error"] = str(exc)
     finally:
         call(library, "nvmlShutdown")
     return result
@@ -119,40 +121,32 @@ def probe_cuda() -> dict[str, Any]:
     if status == CUDA_ERROR_NO_DEVICE:
         result["compute_capabilities"] = []
         return result
-    if status != CUDA_SUCCESS:
-        result["error"] = f"cuInit returned {status}"
-        return result
-    count = ctypes.c_int(0)
-    status = call(library, "cuDeviceGetCount", ctypes.byref(count))
-    if status != CUDA_SUCCESS:
-        result["error"] = f"cuDeviceGetCount returned {status}"
-        return result
-    capabilities = []
-    for ordinal in range(count.value):
-        device = ctypes.c_int(0)
-        status = call(library, "cuDeviceGet", ctypes.byref(device), ctypes.c_int(ordinal))
+    try:
         if status != CUDA_SUCCESS:
-            result["error"] = f"cuDeviceGet({ordinal}) returned {status}"
-            return result
-        parts = []
-        for attribute in (
-            CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-            CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-        ):
-            value = ctypes.c_int(0)
-            status = call(
-                library,
-                "cuDeviceGetAttribute",
-                ctypes.byref(value),
-                ctypes.c_int(attribute),
-                device,
+            raise CallFailed(f"cuInit returned {status}")
+        count = ctypes.c_int(0)
+        require(library, "cuDeviceGetCount", ctypes.byref(count))
+        capabilities = []
+        for ordinal in range(count.value):
+            device = ctypes.c_int(0)
+            shown = f"cuDeviceGet({ordinal})"
+            require(
+                library, "cuDeviceGet", ctypes.byref(device), ctypes.c_int(ordinal), shown=shown
             )
-            if status != CUDA_SUCCESS:
-                result["error"] = f"cuDeviceGetAttribute({attribute}, {ordinal}) returned {status}"
-                return result
-            parts.append(str(value.value))
-        capabilities.append(".".join(parts))
-    result["compute_capabilities"] = capabilities
+            parts = []
+            for attribute in (
+                CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+            ):
+                value = ctypes.c_int(0)
+                args = (ctypes.byref(value), ctypes.c_int(attribute), device)
+                shown = f"cuDeviceGetAttribute({attribute}, {ordinal})"
+                require(library, "cuDeviceGetAttribute", *args, shown=shown)
+                parts.append(str(value.value))
+            capabilities.append(".".join(parts))
+        result["compute_capabilities"] = capabilities
+    except CallFailed as exc:
+        result["error"] = str(exc)
     return result
 
 
