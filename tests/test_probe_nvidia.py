@@ -78,6 +78,9 @@ int nvmlDeviceGetHandleByIndex_v2(unsigned int index, void **device) {
 }
 int nvmlDeviceGetCudaComputeCapability(void *device, int *major, int *minor) {
     long index = (long)device - 1;
+#ifdef STUB_FAIL_DEVICE
+    return 999; /* NVML_ERROR_UNKNOWN */
+#endif
     *major = CC[index][0];
     *minor = CC[index][1];
     return 0;
@@ -98,6 +101,9 @@ int cuDeviceGet(int *device, int ordinal) {
     return 0;
 }
 int cuDeviceGetAttribute(int *value, int attribute, int device) {
+#ifdef STUB_FAIL_DEVICE
+    return 999; /* CUDA_ERROR_UNKNOWN */
+#endif
     if (attribute == 75) *value = CC[device][0];
     else if (attribute == 76) *value = CC[device][1];
     else return 1;
@@ -105,7 +111,13 @@ int cuDeviceGetAttribute(int *value, int attribute, int device) {
 }
 """
 
-KINDS = {"normal": "", "no_device": "STUB_NO_DEVICE", "hang": "STUB_HANG", "segv": "STUB_SEGV"}
+KINDS = {
+    "normal": "",
+    "no_device": "STUB_NO_DEVICE",
+    "hang": "STUB_HANG",
+    "segv": "STUB_SEGV",
+    "fail_device": "STUB_FAIL_DEVICE",
+}
 
 
 @pytest.fixture(scope="session")
@@ -215,6 +227,23 @@ def test_misbehaving_driver_costs_at_most_the_timeout(
     nvidia = document["facts"]["nvidia"]
     assert nvidia["unknown"] == {"cuda_driver_version": reason, "compute_capabilities": reason}
     assert "nvidia" not in document["variants"]
+
+
+def test_failing_device_query_is_reported_not_guessed(
+    stub_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    document, _ = detect_json(stub_dirs["fail_device"], tmp_path, "--no-cache")
+    nvidia = document["facts"]["nvidia"]
+    assert nvidia["cuda_driver_version"] == "12.8"
+    assert "compute_capabilities" not in nvidia
+    assert nvidia["unknown"] == {
+        "compute_capabilities": "nvmlDeviceGetCudaComputeCapability(0) returned 999; "
+        "cuDeviceGetAttribute(75, 0) returned 999"
+    }
+    # The driver's CUDA version is still a fact; no architecture is offered without one.
+    variants = document["variants"]["nvidia"]
+    assert variants["cuda_version_lower_bound"][0] == "12.8"
+    assert "sm_arch" not in variants
 
 
 def test_cache_hit_and_invalidation(stub_dirs: dict[str, Path], tmp_path: Path) -> None:
