@@ -129,3 +129,18 @@ def test_cli_exit_status(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["ok"] is False
+
+
+def test_static_namespace_is_not_flagged_but_a_value_outside_it_is() -> None:
+    static = {"static-properties": {"impl": ["openblas", "mkl"]}}
+    good = doc(
+        {"ob": {"blas": {"impl": ["openblas"]}}, "mkl": {"blas": {"impl": ["mkl"]}}, "null": {}},
+        {"blas": static},
+    )
+    _, findings = check_document(good, where="f.json")
+    assert findings == []
+    dead = doc({"atlas": {"blas": {"impl": ["atlas"]}}, "null": {}}, {"blas": static})
+    warnings = messages(dead, Severity.WARNING)
+    assert len(warnings) == 1
+    assert "no installer ever installs" in warnings[0]
+    assert messages(dead, Severity.ERROR) == []

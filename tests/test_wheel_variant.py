@@ -381,3 +381,99 @@ def test_rank_runs_profile_facts_through_the_built_in_providers(tmp_path: Path) 
     assert ranking["excluded"]["cuda13.0"].startswith(
         "nvidia :: cuda_version_lower_bound: none of 13.0"
     )
+
+
+# -- namespaces that describe the build: --static-property ------------------------------------
+
+STATIC = ["blas :: impl :: openblas", "blas :: impl :: mkl", "blas :: int :: lp64"]
+
+
+def _static_args() -> list[str]:
+    return [arg for item in STATIC for arg in ("--static-property", item)]
+
+
+def _variant_json(path: Path) -> dict[str, object]:
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/variant.json"))
+        return json.loads(archive.read(name))  # type: ignore[no-any-return]
+
+
+def test_static_properties_are_written_per_namespace_with_feature_order(
+    wheel: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    made = fitwheel(
+        "wheel",
+        "make-variant",
+        str(wheel),
+        "-o",
+        str(out),
+        "--label",
+        "cu128mkl",
+        *props("nvidia :: cuda_version_lower_bound :: 12.8", "blas :: impl :: mkl"),
+        *_static_args(),
+        "--namespace-priority",
+        "nvidia,blas",
+    )
+    assert made.returncode == 0, made.stderr
+    data = _variant_json(Path(made.stdout.strip()))
+    assert data["$schema"] == "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
+    providers = data["providers"]
+    assert isinstance(providers, dict)
+    assert providers["blas"] == {
+        "static-properties": {"impl": ["openblas", "mkl"], "int": ["lp64"]},
+        "feature-order": ["impl", "int"],
+    }
+    assert providers["nvidia"]["requires"] == ["nvidia-variant-provider"]
+    null = fitwheel(
+        "wheel", "make-variant", str(wheel), "-o", str(out), "--null", *_static_args(),
+        "--namespace-priority", "nvidia,blas",
+    )  # fmt: skip
+    assert null.returncode == 0, null.stderr
+    assert _variant_json(Path(null.stdout.strip()))["providers"] == providers
+    # Valid for every reader: fitwheel's, and variants check finds nothing to say.
+    assert fitwheel("variants", "generate", str(out)).returncode == 0
+    assert fitwheel("wheel", "inspect", made.stdout.strip()).returncode == 0
+    check = fitwheel("variants", "check", str(out), "--format", "json")
+    assert check.returncode == 0, check.stdout
+    assert json.loads(check.stdout)["findings"] == []
+
+
+def test_variantlib_reads_static_properties_fitwheel_wrote(wheel: Path, tmp_path: Path) -> None:
+    variantlib = Path(sys.executable).with_name("variantlib")
+    if not variantlib.exists():
+        pytest.skip("variantlib is not installed in this environment")
+    made = fitwheel(
+        "wheel", "make-variant", str(wheel), "-o", str(tmp_path / "out"), "--label", "mkl",
+        *props("blas :: impl :: mkl"), *_static_args(),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    analyzed = subprocess.run(
+        [str(variantlib), "analyze-wheel", "-i", made.stdout.strip()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert "blas :: impl :: mkl" in analyzed.stdout + analyzed.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-p", "blas :: impl :: atlas"], "not one of them"),
+        (["-p", "blas :: impl :: mkl", "--static-property", "x86_64 :: level :: v3"], "machine"),
+        (["-p", "blas :: impl :: mkl", "--namespace-priority", "nvidia"], "missing blas"),
+    ],
+)
+def test_bad_static_properties_are_one_line_errors(
+    wheel: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    result = fitwheel(
+        "wheel", "make-variant", str(wheel), "-o", str(tmp_path), "--label", "x", *_static_args(),
+        *extra,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.whl"))

@@ -19,7 +19,8 @@ def add_parser(subparsers: Any) -> None:
         help="turn a wheel into a variant wheel",
         description="Add variant.json to WHEEL, rewrite RECORD, and write {base}-{label}.whl to "
         "OUTDIR. The label defaults to the hash label of the properties. Known namespaces "
-        "(nvidia, x86_64, aarch64, ...) get the provider identity installers recognise.",
+        "(nvidia, x86_64, aarch64, tpu) get the provider identity installers recognise; "
+        "namespaces that describe the build get static-properties (--static-property).",
     )
     make.add_argument("wheel", metavar="WHEEL")
     make.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR")
@@ -31,6 +32,18 @@ def add_parser(subparsers: Any) -> None:
         dest="properties",
         metavar="PROPERTY",
         help="'namespace :: feature :: value' (repeatable)",
+    )
+    make.add_argument(
+        "--static-property",
+        action="append",
+        default=[],
+        dest="static_properties",
+        metavar="PROPERTY",
+        help="a value of a namespace that describes the build, not the machine (e.g. "
+        "'blas :: impl :: openblas'); repeatable, best first. Written as the namespace's "
+        "static-properties, which installers (fitwheel, uv) treat as supported on every "
+        "machine, in this order, with no provider. Give every wheel of the release, the "
+        "null one included, the same list; each -p value of such a namespace must be in it",
     )
     group = make.add_mutually_exclusive_group()
     group.add_argument("--label", help="a readable label such as cuda12.8 (default: hash label)")
@@ -77,6 +90,7 @@ def run_make(args: argparse.Namespace) -> int:
         label=args.label,
         null=args.null,
         namespace_priorities=priorities,
+        static_properties=[parse_property(p) for p in args.static_properties],
     )
     print(path)
     return 0

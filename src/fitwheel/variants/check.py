@@ -276,7 +276,19 @@ def _vocabulary_findings(
 ) -> list[Finding]:
     findings = []
     for (namespace, feature), values in description.features.items():
-        if namespace in document.static_properties:
+        static = document.static_properties.get(namespace)
+        if static is not None:
+            if not set(values) & set(static.get(feature, ())):
+                findings.append(
+                    _warning(
+                        where,
+                        f"variant {label!r}: {namespace} :: {feature} :: {' | '.join(values)} "
+                        f"is not among providers.{namespace}.static-properties.{feature} "
+                        f"({', '.join(static.get(feature, ())) or 'none'}), so no installer "
+                        "ever installs this variant; add the value there (`fitwheel wheel "
+                        "make-variant --static-property`)",
+                    )
+                )
             continue
         if all(uv_reports(namespace, feature, v) is False for v in values):
             findings.append(

@@ -88,15 +88,53 @@ def default_providers(namespaces: Sequence[str]) -> dict[str, ProviderInfo]:
     return providers
 
 
+def static_tables(properties: Sequence[VariantProperty]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`--static-property` values as `{namespace: {feature: values}}`, in the order given.
+
+    A namespace with a known provider (`nvidia`, `x86_64`, ...) describes the machine, so it
+    cannot be static: every machine would then accept every listed value.
+    """
+    from fitwheel.variants.known_providers import KNOWN_PROVIDERS
+
+    tables: dict[str, dict[str, tuple[str, ...]]] = {}
+    for prop in properties:
+        if prop.namespace in KNOWN_PROVIDERS:
+            raise InvalidVariantMetadata(
+                f"--static-property {prop}: namespace {prop.namespace!r} describes the machine "
+                "and has a provider that reports what the machine supports; static properties "
+                "would make every machine accept them. Give it with -p/--property only"
+            )
+        features = tables.setdefault(prop.namespace, {})
+        values = features.get(prop.feature, ())
+        if prop.value not in values:
+            features[prop.feature] = (*values, prop.value)
+    return tables
+
+
 def variant_document(
     description: VariantDescription,
     label: str,
     *,
     namespace_priorities: Sequence[str] | None = None,
     providers: Mapping[str, ProviderInfo] | None = None,
+    static_properties: Sequence[VariantProperty] = (),
 ) -> VariantsDocument:
-    """The `variant.json` document of one variant wheel."""
-    used = sorted(description.namespaces)
+    """The `variant.json` document of one variant wheel.
+
+    `static_properties` are the supported values of namespaces that describe the build rather
+    than the machine (best first); they are written as those namespaces' `static-properties`.
+    """
+    static = static_tables(static_properties)
+    for prop in sorted(description.properties):
+        if prop.namespace in static and prop.value not in static[prop.namespace].get(
+            prop.feature, ()
+        ):
+            raise InvalidVariantMetadata(
+                f"property {prop} is in namespace {prop.namespace!r}, which has static "
+                f"properties, but is not one of them: no installer would ever choose this "
+                f"wheel. Add --static-property '{prop}'"
+            )
+    used = sorted(description.namespaces | set(static))
     priorities = tuple(namespace_priorities) if namespace_priorities else tuple(used)
     missing = set(used) - set(priorities)
     if missing:
@@ -104,14 +142,26 @@ def variant_document(
             f"--namespace-priority must list every namespace used; missing {', '.join(sorted(missing))}"
         )
     chosen = dict(providers) if providers is not None else default_providers(priorities)
+    for namespace, features in static.items():
+        # uv rejects two or more static features without an order; the given order is it.
+        chosen[namespace] = ProviderInfo(feature_order=tuple(features) if len(features) > 1 else ())
     # The providers-draft schema needs a provider for every namespace; without one, write
     # plain PEP 825 (which `fitwheel variants check` will flag for installers that need it).
     schema = SCHEMA_PROVIDERS if priorities and set(priorities) <= set(chosen) else SCHEMA_PEP825
+    if static and schema != SCHEMA_PROVIDERS:
+        lacking = sorted(set(priorities) - set(chosen))
+        raise InvalidVariantMetadata(
+            f"static properties need the providers schema ({SCHEMA_PROVIDERS}), which needs a "
+            f"provider for every namespace; none is known for {', '.join(lacking)}"
+        )
     return VariantsDocument(
         namespace_priorities=priorities,
         variants=MappingProxyType({label: description}),
         schema=schema,
         providers=MappingProxyType({ns: chosen[ns] for ns in priorities if ns in chosen}),
+        static_properties=MappingProxyType(
+            {ns: MappingProxyType(static[ns]) for ns in priorities if ns in static}
+        ),
     ).validate(where="new variant.json")
 
 
@@ -124,8 +174,12 @@ def make_variant(
     null: bool = False,
     namespace_priorities: Sequence[str] | None = None,
     providers: Mapping[str, ProviderInfo] | None = None,
+    static_properties: Sequence[VariantProperty] = (),
 ) -> Path:
-    """Write `{base}-{label}.whl` into `outdir`: the wheel plus `variant.json`, RECORD rewritten."""
+    """Write `{base}-{label}.whl` into `outdir`: the wheel plus `variant.json`, RECORD rewritten.
+
+    `static_properties`: see `variant_document`; give every wheel of a release the same list.
+    """
     wheel = Path(wheel)
     name = parse_variant_wheel_filename(wheel.name)
     if name.label is not None:
@@ -156,7 +210,11 @@ def make_variant(
             raise InvalidVariantMetadata("label 'null' is reserved for the null variant (--null)")
     archive = open_wheel(wheel)
     document = variant_document(
-        description, label, namespace_priorities=namespace_priorities, providers=providers
+        description,
+        label,
+        namespace_priorities=namespace_priorities,
+        providers=providers,
+        static_properties=static_properties,
     )
     data = dumps_variants_document(document).encode()
     destination = Path(outdir) / name.with_label(label)
