@@ -6,6 +6,7 @@ import pytest
 
 from fitwheel.variants.known_providers import (
     KNOWN_PROVIDERS,
+    builtin_refusal,
     effective_plugin_api,
     identify_provider,
     recognised_by_uv,
@@ -69,3 +70,24 @@ def test_requirement_name() -> None:
     assert requirement_name(" Foo.Bar_baz >= 1 , <2 ") == "foo-bar-baz"
     assert requirement_name("foo @ https://example.com/foo.whl") is None
     assert effective_plugin_api(["x86-64-variant-provider>=1"], None) == "x86_64_variant_provider"
+
+
+@pytest.mark.parametrize(
+    ("namespace", "requires", "plugin_api", "served"),
+    [
+        ("nvidia", ["nvidia-variant-provider"], NVIDIA_API, True),
+        ("nvidia", ["nvidia-variant-provider"], None, True),  # uv skips it, fitwheel serves
+        ("nvidia", [], "nvidia_variant_provider.plugin:NvidiaVariantPlugin", True),
+        ("nvidia", [], None, True),
+        ("x86_64", ["provider-variant-x86-64"], "provider_variant_x86_64.plugin:X8664Plugin", True),
+        ("aarch64", ["provider-variant-aarch64"], None, True),
+        ("amd", ["some-rocm-provider"], None, True),  # no identity known for amd
+        ("nvidia", ["x86-64-variant-provider"], None, False),
+        ("nvidia", ["acme-gpu"], "acme_gpu:Plugin", False),
+        ("x86_64", ["nvidia-variant-provider"], NVIDIA_API, False),
+    ],
+)
+def test_builtin_refusal(
+    namespace: str, requires: list[str], plugin_api: str | None, served: bool
+) -> None:
+    assert (builtin_refusal(namespace, requires, plugin_api) is None) is served

@@ -18,6 +18,7 @@ from types import MappingProxyType
 _REQUIREMENT_RE = re.compile(
     r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?P<rest>[^;\[]*)\s*"
 )
+_PROJECT_RE = re.compile(r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _SPECIFIERS_RE = re.compile(r"(?:\s*(?:~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?)*\s*")
 
 
@@ -34,6 +35,9 @@ class KnownProvider:
     """Features uv's built-in provider reports, in uv's feature order."""
     overrides: tuple[str, ...] = ()
     """Environment variables uv's built-in provider reads instead of probing."""
+    former_names: tuple[str, ...] = ()
+    """Earlier names of the same provider project seen in published files (same vocabulary;
+    uv does not recognise them, fitwheel's built-in serves them)."""
 
     def provider_table(self) -> dict[str, object]:
         """The `providers.<namespace>` entry for a v0.2.0 (or PEP 825 + providers) document."""
@@ -59,12 +63,14 @@ KNOWN_PROVIDERS: Mapping[str, KnownProvider] = MappingProxyType(
                 requires=("x86-64-variant-provider",),
                 plugin_api="x86_64_variant_provider",
                 features=("level",),
+                former_names=("provider-variant-x86-64",),
             ),
             KnownProvider(
                 namespace="aarch64",
                 requires=("aarch64-variant-provider",),
                 plugin_api="aarch64_variant_provider",
                 features=(),
+                former_names=("provider-variant-aarch64",),
             ),
             KnownProvider(
                 namespace="tpu",
@@ -119,3 +125,59 @@ def identify_provider(requires: Sequence[str], plugin_api: str | None) -> str | 
 def recognised_by_uv(namespace: str, requires: Sequence[str], plugin_api: str | None) -> bool:
     """Whether uv 0.13.9 runs its built-in provider for this entry under this namespace."""
     return identify_provider(requires, plugin_api) == namespace
+
+
+def provider_project(requires: Sequence[str], plugin_api: str | None) -> str | None:
+    """The namespace whose provider *project* an entry names, under any plugin-api, version,
+    extras or marker, or by a former name of the project; None when it names none of them.
+
+    Looser than `identify_provider` (what uv runs): it says which vocabulary the publisher
+    meant, so fitwheel's built-in provider can serve entries uv skips.
+    """
+    names = set()
+    for requirement in requires:
+        match = _PROJECT_RE.match(requirement)
+        if match is not None:
+            names.add(normalize_name(match["name"]))
+    if plugin_api:
+        names.add(normalize_name(plugin_api.partition(":")[0].partition(".")[0]))
+    for provider in KNOWN_PROVIDERS.values():
+        projects = {normalize_name(n) for n in (*provider.requires, *provider.former_names)}
+        if names & projects:
+            return provider.namespace
+    return None
+
+
+def builtin_refusal(namespace: str, requires: Sequence[str], plugin_api: str | None) -> str | None:
+    """Why fitwheel's built-in provider of `namespace` must not serve this provider entry
+    (None: it may).
+
+    The built-in serves its namespace when the entry names no provider at all, names the
+    namespace's known provider project (any plugin-api or version, or a former name), or when
+    no identity is known for the namespace (`amd`, `intel`). It refuses an entry naming
+    another namespace's known provider, or an unknown provider for a namespace that has a
+    known one: that plugin may give the namespace's properties other meanings.
+    """
+    if not requires and not plugin_api:
+        return None
+    owner = provider_project(requires, plugin_api)
+    if owner == namespace:
+        return None
+    parts = [f"requires {', '.join(requires)}"] if requires else []
+    if plugin_api:
+        parts.append(f"plugin-api {plugin_api}")
+    described = "; ".join(parts)
+    if owner is not None:
+        return (
+            f"providers.{namespace} ({described}) names the provider of namespace {owner!r}, "
+            f"which does not report namespace {namespace!r}; fitwheel (like uv) does not "
+            "use it there"
+        )
+    known = KNOWN_PROVIDERS.get(namespace)
+    if known is None:
+        return None
+    return (
+        f"providers.{namespace} ({described}) is a provider fitwheel does not know; fitwheel "
+        f"serves namespace {namespace!r} only for {known.requires[0]} (or no provider entry), "
+        "since another plugin may give its properties other meanings"
+    )

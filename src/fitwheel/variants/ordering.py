@@ -55,10 +55,12 @@ def effective_support(
 ) -> EffectiveSupport:
     """Combine the target's support with what the release's document says.
 
-    `provided_namespaces` are the namespaces the caller has a provider for (None: trust
-    `supported` alone); a namespace outside it, with no static properties in the document,
-    is reported as served by an unknown provider.
+    `provided_namespaces` are the namespaces the caller has a built-in provider for (None:
+    trust `supported` alone). A namespace outside it, with no static properties in the
+    document, is reported as served by an unknown provider; one inside it is served only when
+    the document's provider entry fits the built-in (`known_providers.builtin_refusal`).
     """
+    from fitwheel.variants.known_providers import builtin_refusal, provider_project
     from fitwheel.variants.markers import evaluate_marker
 
     namespaces = dict(supported.namespaces)
@@ -86,10 +88,23 @@ def effective_support(
                 f"enable-if marker {provider.enable_if!r}"
             )
             continue
+        if (
+            provider is not None
+            and provided_namespaces is not None
+            and namespace in provided_namespaces
+        ):
+            refusal = builtin_refusal(namespace, provider.requires, provider.plugin_api)
+            if refusal is not None:
+                namespaces.pop(namespace, None)
+                unavailable[namespace] = refusal
+                continue
         if namespace in namespaces:
             continue
         if provided_namespaces is not None and namespace not in provided_namespaces:
             who = f" ({provider.describe()})" if provider is not None else ""
+            owner = provider_project(provider.requires, provider.plugin_api) if provider else None
+            if owner is not None and owner != namespace:
+                who += f", the provider of namespace {owner!r}"
             unavailable[namespace] = (
                 f"namespace {namespace!r} needs a provider{who} that fitwheel does not have "
                 "built in, and the release gives no static-properties for it"
