@@ -193,10 +193,10 @@ class Machine:
             "cpu": {"architecture": "aarch64", "aarch64_version": self.aarch64}
         }
         if self.driver:
-            facts["nvidia"] = {
-                "cuda_driver_version": self.driver,
-                "compute_capabilities": [self.sm] if self.sm else [],
-            }
+            # No device list without a GPU: like uv's empty SM variable, CUDA bounds only.
+            facts["nvidia"] = {"cuda_driver_version": self.driver}
+            if self.sm:
+                facts["nvidia"]["compute_capabilities"] = [self.sm]
         return {"facts": facts}
 
 

@@ -30,7 +30,9 @@ def add_parser(subparsers: Any) -> None:
         "generate",
         help="write {name}-{version}-variants.json beside the variant wheels in DIR",
         description="For every release with variant wheels in DIR, merge their variant.json "
-        "files (and an existing variants.json) and write {name}-{version}-variants.json.",
+        "files (and an existing variants.json) and write {name}-{version}-variants.json. "
+        "Provider tables, static-properties included, must be the same in every wheel "
+        "(`wheel make-variant --static-property` with the same list for each).",
     )
     generate.add_argument("directory", metavar="DIR")
     generate.set_defaults(func=run_generate)

@@ -51,7 +51,8 @@ def add_parser(subparsers: Any) -> None:
     make.add_argument(
         "--namespace-priority",
         metavar="NS,NS,...",
-        help="namespace order for default-priorities (default: the namespaces used, sorted; "
+        help="namespace order for default-priorities (default: the namespaces used, and the "
+        "--static-property ones, sorted; "
         "required with --null, where it names the release's namespaces)",
     )
     make.set_defaults(func=run_make)
