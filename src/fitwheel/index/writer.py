@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -39,12 +39,20 @@ from fitwheel.index.pages import (
     json_project_page,
     json_root_page,
 )
-from fitwheel.index.scan import Progress, ScannedFile, cache_records, scan_folder
+from fitwheel.index.scan import (
+    Progress,
+    ScannedFile,
+    from_record,
+    list_folder,
+    read_file,
+    record_of,
+    unchanged,
+)
 from fitwheel.profile import Profile
 from fitwheel.variants.metadata import VariantsDocument, dumps_variants_document
 
 STATE_FILE = ".fitwheel-index.json"
-_STATE_FORMAT = 1
+_STATE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -63,10 +71,11 @@ class _Output:
     """Writes into the output folder, counting what changed and remembering what belongs to it."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = str(root)
         self.paths: set[str] = set()
-        self.folders: set[str] = set()
+        self.folders: set[str] = {""}
         self.written = 0
+        self.can_link = True
 
     def _claim(self, relative: str) -> str:
         self.paths.add(relative)
@@ -79,16 +88,24 @@ class _Output:
     def data(self, relative: str, data: bytes) -> None:
         path = self._claim(relative)
         try:
-            if os.stat(path).st_size == len(data):
-                with open(path, "rb") as handle:
-                    if handle.read() == data:
-                        return
-        except FileNotFoundError:
             # A new file: nothing links to it until its page is written, after it.
-            with open(path, "wb") as handle:
-                handle.write(data)
-            self.written += 1
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            self._replace(path, data)
             return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        self.written += 1
+
+    def _replace(self, path: str, data: bytes) -> None:
+        if os.stat(path).st_size == len(data):
+            with open(path, "rb") as handle:
+                if handle.read() == data:
+                    return
         # An existing file may be served right now: replace it in one step.
         tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
         with open(tmp, "wb") as handle:
@@ -96,7 +113,7 @@ class _Output:
         os.replace(tmp, path)
         self.written += 1
 
-    def metadata(self, relative: str, wheel: Path, data: bytes | None, *, renamed: bool) -> None:
+    def metadata(self, relative: str, wheel: str, data: bytes | None, *, renamed: bool) -> None:
         """The PEP 658 sidecar: `data` when the wheel was just read; else the last run's
         sidecar stays (unless the name may now stand for another wheel), or the wheel's
         METADATA is read again."""
@@ -109,22 +126,36 @@ class _Output:
             data = open_wheel(wheel).read_dist_info("METADATA") or b""
         self.data(relative, data)
 
-    def link(self, relative: str, source: Path) -> None:
+    def link(self, relative: str, source: str) -> None:
         """Put `source`'s bytes at `relative`: a hard link where possible, else a copy."""
         path = self._claim(relative)
         try:
-            have, want = os.stat(path), source.stat()
-            if have.st_ino == want.st_ino or (
-                have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns
-            ):
-                return
-            os.unlink(path)
-        except FileNotFoundError:
+            self._link(source, path)
+            return
+        except FileExistsError:
             pass
-        try:
-            os.link(source, path)
-        except OSError:
-            shutil.copy2(source, path)
+        have, want = os.stat(path), os.stat(source)
+        if have.st_ino == want.st_ino or (
+            have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns
+        ):
+            return
+        os.unlink(path)
+        self._link(source, path)
+
+    def _link(self, source: str, path: str) -> None:
+        if self.can_link:
+            try:
+                os.link(source, path)
+                self.written += 1
+                return
+            except FileExistsError:
+                raise
+            except OSError:
+                # Another file system, or one without hard links: copy from now on.
+                self.can_link = False
+        if os.path.lexists(path):
+            raise FileExistsError(path)
+        shutil.copy2(source, path)
         self.written += 1
 
 
@@ -135,7 +166,7 @@ def _load_state(output: Path, source: Path) -> dict[str, Any]:
         return {}
     if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
         return {}
-    if state.get("source") != str(source):
+    if state.get("source") != str(source) or not isinstance(state.get("files"), dict):
         state["files"] = {}
     return state
 
@@ -163,11 +194,11 @@ def _release_documents(
             releases.setdefault(file.version, []).append(file)
     out: dict[str, tuple[str, bytes]] = {}
     for version, members in releases.items():
-        wheels = [source / f.filename for f in members if f.file_kind is FileKind.VARIANT_WHEEL]
-        given = [source / f.filename for f in members if f.file_kind is FileKind.VARIANTS_JSON]
+        wheels = [source / f.path for f in members if f.file_kind is FileKind.VARIANT_WHEEL]
+        given = [source / f.path for f in members if f.file_kind is FileKind.VARIANTS_JSON]
         name = given[0].name if given else release_of(wheels[0].name).variants_json_name
         previous = output / files[0].project / name
-        if previous.exists() and not any(f.filename in changed for f in members):
+        if previous.exists() and not any(f.path in changed for f in members):
             out[version] = (name, previous.read_bytes())
             continue
         documents: list[tuple[Path, VariantsDocument]] = [(p, read_variants_json(p)) for p in given]
@@ -183,6 +214,104 @@ def _release_documents(
     return out
 
 
+@dataclass(frozen=True)
+class _Target:
+    """How every project page is written: link form, and for a resolved index, its target."""
+
+    base_url: str | None
+    profile: Profile | None
+    tags: Sequence[Tag] | None
+    provided_namespaces: Collection[str] | None
+
+
+@dataclass(frozen=True)
+class _ProjectTask:
+    """One project's files: those the state file still vouches for, and those to read."""
+
+    source: Path
+    output: Path
+    project: str
+    known: tuple[ScannedFile, ...]
+    todo: tuple[str, ...]
+    target: _Target
+
+
+@dataclass(frozen=True)
+class _ProjectResult:
+    project: str
+    files: tuple[ScannedFile, ...]
+    read: int
+    written: int
+    outputs: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+def _unique_names(source: Path, files: Sequence[ScannedFile]) -> tuple[ScannedFile, ...]:
+    """One file per name, sorted: a page lists a name once, so two different files cannot
+    share one (identical copies in two subfolders are one file)."""
+    by_name: dict[str, ScannedFile] = {}
+    for file in sorted(files, key=lambda f: f.path):
+        first = by_name.setdefault(file.filename, file)
+        if first is not file and first.sha256 != file.sha256:
+            raise FitwheelError(
+                f"{source / first.path} and {source / file.path} are different files with the "
+                "same name; an index lists each file name once: remove or rename one"
+            )
+    return tuple(by_name[name] for name in sorted(by_name))
+
+
+def _build_project(task: _ProjectTask) -> _ProjectResult:
+    """Read a project's new or changed files, then write its outputs (in a worker process
+    for large folders: projects' output folders are disjoint)."""
+    files = list(task.known)
+    metadata: dict[str, bytes] = {}
+    skipped = []
+    source = str(task.source)
+    for relative in task.todo:
+        result = read_file(source, relative, task.project)
+        if result is None:
+            skipped.append(relative)
+            continue
+        files.append(result[0])
+        if result[1] is not None:
+            metadata[result[0].filename] = result[1]
+    unique = _unique_names(task.source, files)
+    writer = _Output(task.output)
+    if unique:
+        documents = _release_documents(task.source, unique, set(task.todo), task.output)
+        _write_project(writer, task, unique, metadata, documents)
+    return _ProjectResult(
+        task.project,
+        unique,
+        len(task.todo),
+        writer.written,
+        tuple(writer.paths),
+        tuple(skipped),
+    )
+
+
+_PARALLEL_FROM = 512
+"""Build projects in worker processes from this many files to read on."""
+
+
+def _build_projects(tasks: Sequence[_ProjectTask]) -> Iterator[_ProjectResult]:
+    """`_build_project` of each task, in order: in worker processes for a large plain index
+    (reading is CPU-bound: hashing, unzipping); a resolved index's profile stays here."""
+    todo = sum(len(t.todo) for t in tasks)
+    workers = min(todo // (_PARALLEL_FROM // 2), os.cpu_count() or 1)
+    if workers < 2 or any(t.target.profile is not None for t in tasks):
+        yield from map(_build_project, tasks)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers)
+    try:
+        chunks = max(1, len(tasks) // (workers * 8))
+        yield from pool.map(_build_project, tasks, chunksize=chunks)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def build_index(
     source: str | Path,
     output: str | Path,
@@ -194,9 +323,6 @@ def build_index(
     progress: Progress | None = None,
 ) -> BuildReport:
     """Write (or update) the static index of `source` into `output`; see the module docstring."""
-    from fitwheel.select import resolve_page
-    from fitwheel.variants.metadata import loads_variants_document
-
     source, output = Path(source).resolve(), Path(output).resolve()
     if not source.is_dir():
         raise FitwheelError(f"{source}: not a folder")
@@ -204,94 +330,133 @@ def build_index(
         raise FitwheelError(f"{output}: the output folder must not be inside the source folder")
     output.mkdir(parents=True, exist_ok=True)
     state = _load_state(output, source)
-    scan = scan_folder(source, state.get("files", {}), progress)
-    writer = _Output(output)
-
-    projects: dict[str, list[ScannedFile]] = {}
-    for file in scan.files:
-        projects.setdefault(file.project, []).append(file)
-    for project, files in sorted(projects.items()):
-        generated = _release_documents(source, files, scan.changed, output)
-        entries: list[IndexFile] = []
-        origin: dict[str, Path | bytes] = {}
-        for file in files:
-            if file.file_kind is FileKind.VARIANTS_JSON:
-                continue
-            core: bool | Mapping[str, str] = False
-            if file.metadata_sha256 is not None:
-                core = MappingProxyType({"sha256": file.metadata_sha256})
-            entries.append(
-                IndexFile(
-                    filename=file.filename,
-                    url=file.filename,
-                    hashes=MappingProxyType({"sha256": file.sha256}),
-                    requires_python=file.requires_python,
-                    core_metadata=core,
-                    size=file.size,
-                )
-            )
-            origin[file.filename] = source / file.filename
-        documents: dict[str, VariantsDocument | str] = {}
-        for version, (name, data) in generated.items():
-            entries.append(
-                IndexFile(
-                    filename=name,
-                    url=name,
-                    hashes=MappingProxyType({"sha256": hashlib.sha256(data).hexdigest()}),
-                    size=len(data),
-                )
-            )
-            origin[name] = data
-            documents[version] = loads_variants_document(data, where=str(output / project / name))
-        versions = tuple(str(v) for v in sorted({Version(f.version) for f in files}))
-        page = ProjectPage(name=project, url="", files=tuple(entries), versions=versions)
-        if profile is not None:
-            page = resolve_page(
-                page,
-                profile,
-                documents,
-                tags=tags,
-                provided_namespaces=provided_namespaces,
-                only_chosen=True,
-            )
-        listed = []
-        for entry in page.files:
-            what = origin[entry.url]
-            relative = f"{project}/{entry.filename}"
-            if isinstance(what, bytes):
-                writer.data(relative, what)
+    records: Mapping[str, Any] = state.get("files", {})
+    listing = list_folder(source)
+    target = _Target(base_url, profile, tags, provided_namespaces)
+    tasks = []
+    for project, paths in sorted(listing.projects.items()):
+        known, todo = [], []
+        for relative in paths:
+            record = records.get(relative)
+            file = from_record(record) if isinstance(record, dict) else None
+            if file is not None and unchanged(source, file):
+                known.append(file)
             else:
-                writer.link(relative, what)
-                if entry.core_metadata is not False:
-                    writer.metadata(
-                        f"{relative}.metadata",
-                        what,
-                        scan.metadata.get(what.name),
-                        renamed=entry.filename != what.name,
-                    )
-            listed.append(replace(entry, url=_link(base_url, project, entry.filename)))
-        page = replace(page, files=tuple(listed))
-        writer.data(f"{project}/index.html", html_project_page(page))
-        writer.data(f"{project}/index.json", json_project_page(page))
+                todo.append(relative)
+        tasks.append(_ProjectTask(source, output, project, tuple(known), tuple(todo), target))
+    total = sum(len(t.todo) for t in tasks)
 
-    names = sorted(projects)
+    names: list[str] = []
+    files: dict[str, dict[str, Any]] = {}
+    outputs: set[str] = set()
+    skipped, read, written = list(listing.skipped), 0, 0
+    for result in _build_projects(tasks):
+        read += result.read
+        written += result.written
+        skipped += result.skipped
+        outputs.update(result.outputs)
+        if progress is not None and result.read:
+            progress(read, total)
+        if result.files:
+            names.append(result.project)
+            files.update((f.path, record_of(f)) for f in result.files)
+
+    writer = _Output(output)
     writer.data("index.html", html_root_page(names))
     writer.data("index.json", json_root_page(names))
-    for stale in sorted(set(state.get("outputs", [])) - writer.paths):
+    outputs |= writer.paths
+    for stale in sorted(set(state.get("outputs", [])) - outputs):
         (output / stale).unlink(missing_ok=True)
     state = {
         "format": _STATE_FORMAT,
         "source": str(source),
-        "files": cache_records(scan.files),
-        "outputs": sorted(writer.paths),
+        "files": files,
+        "outputs": sorted(outputs),
     }
     tmp = output / f"{STATE_FILE}.tmp"
     tmp.write_text(json.dumps(state))
     os.replace(tmp, output / STATE_FILE)
     return BuildReport(
-        projects=len(projects),
-        files=len(scan.files),
-        read=len(scan.changed),
-        written=writer.written,
-        skipped=scan.skipped,
+        projects=len(names),
+        files=len(files),
+        read=read,
+        written=written + writer.written,
+        skipped=tuple(sorted(skipped)),
     )
+
+
+def _write_project(
+    writer: _Output,
+    task: _ProjectTask,
+    files: Sequence[ScannedFile],
+    metadata: Mapping[str, bytes],
+    documents: Mapping[str, tuple[str, bytes]],
+) -> None:
+    """A project's distributions, sidecars, variants.json and pages."""
+    name, target = task.project, task.target
+    entries: list[IndexFile] = []
+    origin: dict[str, str | bytes] = {}
+    for file in files:
+        if file.file_kind is FileKind.VARIANTS_JSON:
+            continue
+        core: bool | Mapping[str, str] = False
+        if file.metadata_sha256 is not None:
+            core = MappingProxyType({"sha256": file.metadata_sha256})
+        entries.append(
+            IndexFile(
+                filename=file.filename,
+                url=file.filename,
+                hashes=MappingProxyType({"sha256": file.sha256}),
+                requires_python=file.requires_python,
+                core_metadata=core,
+                size=file.size,
+            )
+        )
+        origin[file.filename] = os.path.join(task.source, file.path)
+    for filename, data in documents.values():
+        entries.append(
+            IndexFile(
+                filename=filename,
+                url=filename,
+                hashes=MappingProxyType({"sha256": hashlib.sha256(data).hexdigest()}),
+                size=len(data),
+            )
+        )
+        origin[filename] = data
+    versions = tuple(str(v) for v in sorted({Version(f.version) for f in files}))
+    page = ProjectPage(name=name, url="", files=tuple(entries), versions=versions)
+    if target.profile is not None:
+        from fitwheel.select import resolve_page
+        from fitwheel.variants.metadata import loads_variants_document
+
+        parsed: dict[str, VariantsDocument | str] = {
+            version: loads_variants_document(data, where=os.path.join(writer.root, name, filename))
+            for version, (filename, data) in documents.items()
+        }
+        page = resolve_page(
+            page,
+            target.profile,
+            parsed,
+            tags=target.tags,
+            provided_namespaces=target.provided_namespaces,
+            only_chosen=True,
+        )
+    listed = []
+    for entry in page.files:
+        what = origin[entry.url]
+        relative = f"{name}/{entry.filename}"
+        if isinstance(what, bytes):
+            writer.data(relative, what)
+        else:
+            writer.link(relative, what)
+            if entry.core_metadata is not False:
+                writer.metadata(
+                    f"{relative}.metadata",
+                    what,
+                    metadata.get(entry.url),
+                    renamed=entry.filename != entry.url,
+                )
+        listed.append(replace(entry, url=_link(target.base_url, name, entry.filename)))
+    page = replace(page, files=tuple(listed))
+    writer.data(f"{name}/index.html", html_project_page(page))
+    writer.data(f"{name}/index.json", json_project_page(page))
