@@ -5,3 +5,10 @@ configuration), starts `fitwheel.serve` on 127.0.0.1 with those as upstreams (in
 precedence order), runs the installer with its index replaced by the proxy, and returns the
 installer's exit status.
 """
+
+from fitwheel.errors import FitwheelError
+
+
+class UnroutableIndex(FitwheelError):
+    """The installer would read an index from somewhere the wrapper cannot put the proxy in
+    front of; running it anyway would quietly install builds that were never chosen."""

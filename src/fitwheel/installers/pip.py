@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitwheel.installers.options import Option, extract
+from fitwheel.installers.requirements import CONSTRAINT, REQUIREMENT, IndexState, apply_files
 
 PYPI = "https://pypi.org/simple/"
 # Commands that read an index; everything else runs without a proxy.
@@ -62,6 +63,8 @@ class PipPlan:
     args: tuple[str, ...]
     upstreams: tuple[str, ...]
     command: str | None
+    reads_files: bool = False
+    """Requirements or constraints files are given: they may set indexes of their own."""
 
     @property
     def proxied(self) -> bool:
@@ -134,17 +137,36 @@ def plan(
         return PipPlan(tuple(args), (), command)
     index = (found.values.get(INDEX_URL) or [settings.get("index-url", PYPI)])[-1]
     extras = settings.get("extra-index-url", "").split() + found.values.get(EXTRA_INDEX_URL, [])
-    upstreams = tuple(dict.fromkeys([index, *extras]))
-    return PipPlan(tuple(found.rest), upstreams, command)
+    files = extract(found.rest, (REQUIREMENT, CONSTRAINT)).values
+    requirements, constraints = files.get(REQUIREMENT, []), files.get(CONSTRAINT, [])
+    state = apply_files(IndexState((index, *extras)), requirements, constraints, env)
+    if state.no_index or not state.index_urls:
+        return PipPlan(tuple(args), (), command)
+    upstreams = tuple(dict.fromkeys(state.index_urls))
+    return PipPlan(tuple(found.rest), upstreams, command, bool(requirements or constraints))
 
 
 def proxied_command(
-    pip_plan: PipPlan, index_url: str, python: str | None = None
+    pip_plan: PipPlan, index_url: str, scratch: Path | None = None, python: str | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """The pip command line and environment that use `index_url` and nothing else."""
+    """The pip command line and environment that use `index_url` and nothing else.
+
+    With requirements files, `scratch` (a folder) receives one more, read after them, that
+    sets `--index-url` again: pip lets a file's index lines replace the command line's.
+    """
     args = list(pip_plan.args)
     position = args.index(pip_plan.command) + 1 if pip_plan.command in args else len(args)
     args[position:position] = ["--index-url", index_url]
+    if pip_plan.reads_files:
+        if scratch is None:
+            raise ValueError("requirements files need a scratch folder for the proxy's index line")
+        last = scratch / "fitwheel-index.txt"
+        last.write_text(
+            f"# written by fitwheel pip: the proxy replaces every index\n--index-url {index_url}\n",
+            encoding="utf-8",
+        )
+        end = args.index("--") if "--" in args else len(args)
+        args[end:end] = ["-r", str(last)]
     env = dict(os.environ)
     env["PIP_INDEX_URL"] = index_url
     # An empty value is ignored by pip; whitespace splits to an empty list, clearing the

@@ -5,8 +5,10 @@ uv reads its indexes from the command line (`--index`, `--extra-index-url`, `--i
 (`UV_INDEX`, `UV_EXTRA_INDEX_URL`, `UV_INDEX_URL`, `UV_DEFAULT_INDEX`). Upstream precedence
 is uv's own first-index order: `--index` values, then extra index URLs, then the default
 index; the first that has a project supplies all of it, as uv's default `first-index`
-strategy does. Indexes declared in `uv.toml` / `pyproject.toml` are not read: pass them on the
-command line.
+strategy does. Indexes in uv's configuration files count too (`fitwheel.installers.uv_config`):
+a configured default index is the default upstream unless the command line or environment
+names one, and named `[[index]]` entries come after the command line's `--index` values; the
+proxy replaces them all (`--index-url`, and `--index NAME=URL` for each configured name).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from fitwheel.errors import InstallerNotFound
 from fitwheel.installers.options import Option, extract
+from fitwheel.installers.uv_config import discovered
 
 PYPI = "https://pypi.org/simple/"
 # `uv pip` subcommands that read an index.
@@ -42,6 +46,8 @@ class UvPlan:
 
     args: tuple[str, ...]
     upstreams: tuple[str, ...]
+    config_names: tuple[str, ...] = ()
+    """Names of indexes in uv's configuration files, each replaced by the proxy."""
 
     @property
     def proxied(self) -> bool:
@@ -54,7 +60,9 @@ def _index_url(value: str) -> str:
     return url if eq and "://" not in name else value
 
 
-def plan(args: Sequence[str], env: Mapping[str, str] | None = None) -> UvPlan:
+def plan(
+    args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> UvPlan:
     """Split uv's arguments into the indexes it would use and the arguments to keep."""
     env = os.environ if env is None else env
     if "pip" not in args:
@@ -65,6 +73,7 @@ def plan(args: Sequence[str], env: Mapping[str, str] | None = None) -> UvPlan:
     found = extract(args, (INDEX, EXTRA_INDEX_URL, INDEX_URL, DEFAULT_INDEX, NO_INDEX))
     if NO_INDEX in found.flags or env.get("UV_NO_INDEX", "").lower() in ("1", "true"):
         return UvPlan(tuple(args), ())
+    configured = discovered(args, env, cwd)
 
     def values(option: Option) -> list[str]:
         given = found.values.get(option)
@@ -72,9 +81,12 @@ def plan(args: Sequence[str], env: Mapping[str, str] | None = None) -> UvPlan:
             return given
         return env.get(_ENV[option], "").split()
 
-    default = (values(INDEX_URL) or values(DEFAULT_INDEX) or [PYPI])[-1]
-    ordered = [_index_url(v) for v in values(INDEX)] + values(EXTRA_INDEX_URL) + [default]
-    return UvPlan(tuple(found.rest), tuple(dict.fromkeys(ordered)))
+    default = (values(INDEX_URL) or values(DEFAULT_INDEX) or [configured.default or PYPI])[-1]
+    ordered = [_index_url(v) for v in values(INDEX)]
+    ordered += [url for _, url in configured.named]
+    ordered += [*values(EXTRA_INDEX_URL), default]
+    names = tuple(dict.fromkeys([n for n, _ in configured.named] + list(configured.hidden_names)))
+    return UvPlan(tuple(found.rest), tuple(dict.fromkeys(ordered)), names)
 
 
 def uv_binary() -> str:
@@ -96,6 +108,7 @@ def proxied_command(uv_plan: UvPlan, index_url: str) -> tuple[list[str], dict[st
     args = list(uv_plan.args)
     # After everything (uv takes options after the packages), before a `--` if there is one.
     position = args.index("--") if "--" in args else len(args)
-    args[position:position] = ["--index-url", index_url]
+    routed = [f"--index={name}={index_url}" for name in uv_plan.config_names]
+    args[position:position] = [*routed, "--index-url", index_url]
     env = {k: v for k, v in os.environ.items() if k not in _ENV.values()}
     return [uv_binary(), *args], env
