@@ -34,7 +34,7 @@ from fitwheel.index.pages import (
 )
 from fitwheel.profile import Profile
 from fitwheel.select import resolve_page
-from fitwheel.select.tags import marker_environment, profile_tags
+from fitwheel.select.tags import profile_tags
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
@@ -97,11 +97,8 @@ class Proxy:
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
-        # Computed once per profile (they cost milliseconds per page otherwise); the marker
-        # environment is built here too so its imports happen at start, not on a request.
+        # Computed once per profile: they cost milliseconds per page otherwise.
         self._tags = {name: profile_tags(p) for name, p in config.profiles.items()}
-        for profile in config.profiles.values():
-            marker_environment(profile)
         self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
         self._failed: dict[tuple[str, str], tuple[float, FitwheelError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}

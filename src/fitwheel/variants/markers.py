@@ -195,12 +195,34 @@ class _Parser:
 
 
 def default_environment() -> dict[str, str]:
-    """PEP 508 values of the running interpreter, with an empty `extra`."""
-    from packaging.markers import default_environment as packaging_default
+    """PEP 508 values of the running interpreter, with an empty `extra`.
 
-    env = {key: str(value) for key, value in packaging_default().items()}
-    env.setdefault("extra", "")
-    return env
+    Built from PEP 508's table of Python equivalents (the values `packaging.markers` gives;
+    a test holds them equal) rather than by importing `packaging.markers`: every resolved
+    page needs the environment, and only a release with markers needs the parser.
+    """
+    import os
+    import platform
+    import sys
+
+    version = sys.implementation.version
+    implementation_version = f"{version.major}.{version.minor}.{version.micro}"
+    if version.releaselevel != "final":
+        implementation_version += f"{version.releaselevel[0]}{version.serial}"
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": implementation_version,
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+        "extra": "",
+    }
 
 
 def evaluate_marker(
