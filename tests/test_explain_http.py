@@ -50,10 +50,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NginxServer
     for value in ("v2", "v3"):
         make_variant(mismatch, source, f"x86_64 :: level :: {value}", label=f"x86_64_{value}")
     (source / mismatch.name).write_bytes(mismatch.read_bytes())
+    for broken in BROKEN_VARIANTS:
+        base = plain_wheel(root / "scratch", broken, "1.0")
+        make_variant(base, source, "x86_64 :: level :: v3", label="x86_64_v3")
+        (source / base.name).write_bytes(base.read_bytes())
     served = root / "www"
     result = fitwheel("index", "build", str(source), str(served / "json"))
     assert result.returncode == 0, result.stderr
     _drop_label(served / "json" / "mismatch", "x86_64_v3")
+    for broken, data in BROKEN_VARIANTS.items():
+        _rewrite_variants(served / "json" / broken, f"{broken}-1.0-variants.json", data)
     (served / "json" / "brokenjson").mkdir()
     (served / "json" / "brokenjson" / "index.json").write_text('{"meta": {"api-version": "1.1"}, ')
     shutil.copytree(served / "json", served / "html")
@@ -67,19 +73,40 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NginxServer
         yield server, write_profiles(root / "profiles")
 
 
+BROKEN_VARIANTS = {
+    "badvariantsjson": b'{"$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json", ',
+    "badvariantsschema": json.dumps(
+        {
+            "$schema": "https://variants-schema.wheelnext.dev/peps/825/v9.0.0.json",
+            "default-priorities": {"namespace": ["x86_64"]},
+            "variants": {"x86_64_v3": {"x86_64": {"level": ["v3"]}}},
+        }
+    ).encode(),
+}
+"""Projects whose listed variants.json is malformed (its hash on the JSON page matches it)."""
+
+
 def _drop_label(project_dir: Path, label: str) -> None:
     """Rewrite the release's variants.json without `label`, and its hash on the JSON page."""
     variants = project_dir / "mismatch-1.0-variants.json"
     document = json.loads(variants.read_text())
     del document["variants"][label]
-    data = json.dumps(document).encode()
-    variants.write_bytes(data)
+    _rewrite_variants(project_dir, variants.name, json.dumps(document).encode())
+
+
+def _rewrite_variants(project_dir: Path, filename: str, data: bytes) -> None:
+    """Replace a variants.json with `data`, and its hash on the JSON and HTML pages."""
+    old = hashlib.sha256((project_dir / filename).read_bytes()).hexdigest()
+    new = hashlib.sha256(data).hexdigest()
+    (project_dir / filename).write_bytes(data)
     page = json.loads((project_dir / "index.json").read_text())
     for entry in page["files"]:
-        if entry["filename"] == variants.name:
-            entry["hashes"] = {"sha256": hashlib.sha256(data).hexdigest()}
+        if entry["filename"] == filename:
+            entry["hashes"] = {"sha256": new}
             entry["size"] = len(data)
     (project_dir / "index.json").write_text(json.dumps(page))
+    html = project_dir / "index.html"
+    html.write_text(html.read_text().replace(old, new))
 
 
 def test_nginx_negotiates_pep691_json_and_html(site: tuple[NginxServer, dict[str, Path]]) -> None:
@@ -170,6 +197,30 @@ def test_variants_json_that_does_not_match_the_wheels(
         "'x86_64_v3' is not in " + server.url + "json/mismatch/mismatch-1.0-variants.json"
         in lost["reason"]
     )
+
+
+@pytest.mark.parametrize("mode", ["json", "html"])
+@pytest.mark.parametrize(
+    ("project", "message"),
+    [
+        ("badvariantsjson", "not valid JSON"),
+        ("badvariantsschema", "major version 9"),
+    ],
+)
+def test_malformed_variants_json_is_an_error_naming_its_url(
+    site: tuple[NginxServer, dict[str, Path]], mode: str, project: str, message: str
+) -> None:
+    """Not "treat as missing": that would hand the target the plain wheel."""
+    server, profiles = site
+    result = fitwheel(
+        "explain", project, "--index-url", server.url + mode + "/",
+        "--profile", str(profiles["h100"]), "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    url = f"{server.url}{mode}/{project}/{project}-1.0-variants.json"
+    assert line.startswith(f"fitwheel: error: {url}: ") and message in line
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from packaging.version import Version
 
-from fitwheel.errors import FitwheelError, InvalidVariantMetadata
+from fitwheel.errors import InvalidVariantMetadata, VariantMetadataConflict
 from fitwheel.index.filenames import FileKind, classify, variants_json_filename
 from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.variants.merge import merge_documents
@@ -47,24 +47,28 @@ def missing_reason(page: ProjectPage, version: Version) -> str:
 
 
 async def release_documents(page: ProjectPage, fetch: Fetch) -> dict[str, VariantsDocument | str]:
-    """Each release's merged variants document, or the reason it has none (a string)."""
+    """Each release's merged variants document, or why it has none (a string): a release
+    whose page lists no variants.json has none (PEP 825: its variant wheels are then
+    incompatible). One that is listed but cannot be fetched, is malformed, or conflicts with
+    another copy raises an error naming its URL: choosing as if it were missing would give the
+    target a wrong file."""
 
     async def one(version: Version, files: list[IndexFile]) -> VariantsDocument | str:
         if not files:
             return missing_reason(page, version)
-        try:
-            bodies = await asyncio.gather(*(fetch(f.url) for f in files))
-            for file, body in zip(files, bodies, strict=True):
-                _check_hash(file, body)
-            documents = [
-                loads_variants_document(body, where=f.url)
-                for f, body in zip(files, bodies, strict=True)
-            ]
-            merged = documents[0]
-            for document in documents[1:]:
+        bodies = await asyncio.gather(*(fetch(f.url) for f in files))
+        for file, body in zip(files, bodies, strict=True):
+            _check_hash(file, body)
+        documents = [
+            loads_variants_document(body, where=f.url)
+            for f, body in zip(files, bodies, strict=True)
+        ]
+        merged = documents[0]
+        for file, document in zip(files[1:], documents[1:], strict=True):
+            try:
                 merged = merge_documents(merged, document)
-        except FitwheelError as exc:
-            return f"its variants.json is unusable: {exc}"
+            except VariantMetadataConflict as exc:
+                raise VariantMetadataConflict(f"{file.url}: {exc}") from None
         return merged
 
     links = variants_links(page)
