@@ -130,6 +130,6 @@ def test_cpu_providers_follow_the_interpreter_architecture() -> None:
 
 
 def test_registry() -> None:
-    assert BUILTIN_NAMESPACES == ("x86_64", "aarch64", "nvidia", "amd", "intel")
+    assert BUILTIN_NAMESPACES == ("x86_64", "aarch64", "nvidia", "amd", "intel", "tpu")
     with pytest.raises(KeyError):
         provider("blas_lapack")

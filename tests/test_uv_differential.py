@@ -8,7 +8,7 @@ once and given to both tools the same way:
   too (after its own `FITWHEEL_*` ones);
 - the x86-64 level through an edited copy of `/proc/cpuinfo` bind-mounted in a private mount
   namespace (`unshare -m`, root only), in which both tools run (uv has no override for the level);
-- a TPU through `TPU_VARIANT_PROVIDER_FORCE_PRESENT` (fitwheel has no TPU provider: a known gap);
+- a TPU through `TPU_VARIANT_PROVIDER_FORCE_PRESENT`, which fitwheel reads as uv does;
 - an AArch64 CPU, which uv can only be given as `--python-platform aarch64-…` (it then assumes
   Armv8-A, whatever the CPU), through a fitwheel profile of the same CPU (`--profile`).
 
@@ -190,7 +190,8 @@ class Machine:
         if not self.aarch64:
             return None
         facts: dict[str, Any] = {
-            "cpu": {"architecture": "aarch64", "aarch64_version": self.aarch64}
+            "cpu": {"architecture": "aarch64", "aarch64_version": self.aarch64},
+            "tpu": {"present": self.tpu},
         }
         if self.driver:
             # No device list without a GPU: like uv's empty SM variable, CUDA bounds only.
@@ -243,14 +244,8 @@ EXPECTED_DIFFERENCES: dict[tuple[str, str], tuple[str | None, str | None, str]] 
     ("cpu-no-xsave", "gpu_and_cpu"): ("null", "v3", _XSAVE),
 }
 
-_NO_TPU_PROVIDER = (
-    "fitwheel has no tpu provider (nor a TPU probe): explain excludes both tpu variants, naming "
-    "the provider it lacks, and gives the null variant; uv's built-in reports tpu :: present"
-)
-KNOWN_GAPS: dict[tuple[str, str], tuple[str | None, str | None, str]] = {
-    (machine_id, "tpu_present"): ("null", "tpu" if machine.tpu else "notpu", _NO_TPU_PROVIDER)
-    for machine_id, machine in MACHINES.items()
-}
+# (machine, package) -> (fitwheel's choice, uv's choice, what fitwheel lacks): none today.
+KNOWN_GAPS: dict[tuple[str, str], tuple[str | None, str | None, str]] = {}
 
 # Variables that describe a machine to either tool: the test sets them per machine.
 _MACHINE_VARIABLES = (
@@ -536,12 +531,6 @@ def test_uv_and_fitwheel_explain_choose_the_same_build(tmp_path: Path) -> None:
     print("\n".join(rows))
     assert not unexpected, "fitwheel and uv disagree:\n" + "\n".join(unexpected)
     assert len(matrix) >= len(MACHINES) // 2, left_out
-
-    # Never a silent fallback: explain names the provider it lacks for the tpu variants.
-    for cells in matrix.values():
-        reasons = [r["reason"] for r in cells["tpu_present"].explain["rejected"]]
-        lacking = [r for r in reasons if "tpu-variant-provider" in r and "tpu" in r]
-        assert len(lacking) == 2, reasons
 
 
 def test_uv_cannot_be_given_an_aarch64_cpu_beyond_armv8a_here(tmp_path: Path) -> None:

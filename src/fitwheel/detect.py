@@ -63,12 +63,17 @@ def detect_document(
     from fitwheel.probe.intel import probe_intel
     from fitwheel.probe.interpreter import probe_interpreter
     from fitwheel.probe.nvidia import probe_nvidia
+    from fitwheel.probe.tpu import probe_tpu
     from fitwheel.providers import provide_all
 
     interpreter = probe_interpreter()
     facts: dict[str, Any] = {"cpu": probe_cpu(interpreter["architecture"], sysroot, env)}
     facts["nvidia"] = probe_nvidia(sysroot, timeout, use_cache, env)
-    for name, table in (("amd", probe_amd(sysroot, env)), ("intel", probe_intel(sysroot))):
+    for name, table in (
+        ("amd", probe_amd(sysroot, env)),
+        ("intel", probe_intel(sysroot)),
+        ("tpu", probe_tpu(sysroot, env)),
+    ):
         if table:
             facts[name] = table
     return {
@@ -88,6 +93,7 @@ def check_overrides(environ: Mapping[str, str]) -> None:
         parse_compute_capabilities,
         parse_cuda_version,
     )
+    from fitwheel.probe.tpu import PRESENT_ENV, parse_present
     from fitwheel.runtime import (
         AARCH64_VERSION_ENV,
         X86_64_LEVEL_ENV,
@@ -99,6 +105,7 @@ def check_overrides(environ: Mapping[str, str]) -> None:
         (X86_64_LEVEL_ENV, parse_x86_64_level),
         (AARCH64_VERSION_ENV, parse_aarch64_version),
         (GFX_ENV, parse_gfx_list),
+        (PRESENT_ENV, parse_present),
         *((name, parse_cuda_version) for name in DRIVER_ENVS),
         *((name, parse_compute_capabilities) for name in ARCH_ENVS),
     ]

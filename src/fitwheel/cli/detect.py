@@ -26,7 +26,8 @@ def add_parser(subparsers: Any) -> None:
         help="show what this interpreter and machine support",
         description="Probe the interpreter, CPU and GPUs (or read a profile) and print the "
         "supported variant properties. Overrides: FITWHEEL_X86_64_LEVEL, "
-        "FITWHEEL_AARCH64_VERSION, FITWHEEL_CUDA_DRIVER, FITWHEEL_CUDA_ARCH, FITWHEEL_AMD_GFX; "
+        "FITWHEEL_AARCH64_VERSION, FITWHEEL_CUDA_DRIVER, FITWHEEL_CUDA_ARCH, FITWHEEL_AMD_GFX, "
+        "FITWHEEL_TPU_PRESENT; "
         "FITWHEEL_PROFILE=FILE replaces detection.",
     )
     parser.add_argument("--format", choices=FORMATS, default=_DEFAULTS["format"])
@@ -180,6 +181,8 @@ def render_text(document: dict[str, Any]) -> str:
                 continue
             if key == "flags" and isinstance(value, list):
                 value = f"{len(value)} flags"
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
             elif isinstance(value, list):
                 value = ", ".join(_item(v) for v in value) if value else "none"
             source_of = (table.get("sources") or {}).get(key)

@@ -1,4 +1,4 @@
-"""PCI devices from sysfs (`sys/bus/pci/devices/*/{vendor,device,class}`), for GPU presence."""
+"""PCI devices from sysfs (`sys/bus/pci/devices/*/{vendor,device,class}`), for accelerator presence."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 NVIDIA_VENDOR = 0x10DE
 AMD_VENDOR = 0x1002
 INTEL_VENDOR = 0x8086
+GOOGLE_VENDOR = 0x1AE0
 DISPLAY_CLASS = 0x03  # class code 0x03xxxx: VGA, 3D and other display controllers
 
 
@@ -16,20 +17,34 @@ def display_devices(sysroot: str, vendor: int) -> list[dict[str, str | int]]:
     Reads each device's `class` first and the rest only for display controllers: one file per
     device instead of three, on every `fitwheel detect`.
     """
+    return vendor_devices(sysroot, vendor, display_only=True) or []
+
+
+def vendor_devices(
+    sysroot: str, vendor: int, *, display_only: bool = False
+) -> list[dict[str, str | int]] | None:
+    """The PCI devices of one vendor (only display controllers with `display_only`), or None
+    when there is no PCI device list to read (no sysfs: another OS, a restricted container)."""
     root = os.path.join(sysroot, "sys/bus/pci/devices")
     try:
         addresses = sorted(os.listdir(root))
     except OSError:
-        return []
+        return None
     devices: list[dict[str, str | int]] = []
     for address in addresses:
-        klass = _read_hex(os.path.join(root, address, "class"))
-        if klass is None or klass >> 16 != DISPLAY_CLASS:
+        klass = None
+        if display_only:
+            klass = _read_hex(os.path.join(root, address, "class"))
+            if klass is None or klass >> 16 != DISPLAY_CLASS:
+                continue
+        if _read_hex(os.path.join(root, address, "vendor")) != vendor:
             continue
-        found = _read_hex(os.path.join(root, address, "vendor"))
         device = _read_hex(os.path.join(root, address, "device"))
-        if found == vendor and device is not None:
-            devices.append({"address": address, "vendor": found, "device": device, "class": klass})
+        if device is None:
+            continue
+        if klass is None:
+            klass = _read_hex(os.path.join(root, address, "class")) or 0
+        devices.append({"address": address, "vendor": vendor, "device": device, "class": klass})
     return devices
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     Provider = Callable[[Mapping[str, Any]], dict[str, list[str]]]
 
 # Namespace -> module in this package; modules are imported on first use.
-BUILTIN_NAMESPACES: tuple[str, ...] = ("x86_64", "aarch64", "nvidia", "amd", "intel")
+BUILTIN_NAMESPACES: tuple[str, ...] = ("x86_64", "aarch64", "nvidia", "amd", "intel", "tpu")
 
 # The `[facts]` table each provider reads: without it the provider has nothing to say, and its
 # module is not even imported (this runs on every `fitwheel detect`).
@@ -26,6 +26,7 @@ FACT_TABLES = {
     "nvidia": "nvidia",
     "amd": "amd",
     "intel": "intel",
+    "tpu": "tpu",
 }
 _CPU_ARCHITECTURES = {"x86_64": ("x86_64", "x32"), "aarch64": ("aarch64",)}
 
