@@ -35,8 +35,8 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
         "--index-url",
         required=True,
         metavar="URL",
-        help="a simple index (http(s)://…/simple/) or a local folder (an index tree or a "
-        "--find-links style folder of files)",
+        help="a simple index (http(s)://…/simple/), a local folder (an index tree or a "
+        "--find-links style folder of files), or one HTML page of links (…/links.html)",
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from fitwheel import __version__
 from fitwheel.errors import IndexUnavailable, InvalidIndexPage, ProjectNotFound
-from fitwheel.index.html import parse_html_page
+from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, parse_json_page
 from fitwheel.index.local import is_local, local_path, read_local_page
 from fitwheel.index.model import ProjectPage
@@ -137,6 +137,8 @@ class IndexClient:
         name = canonicalize_name(project)
         if is_local(index_url):
             return await asyncio.to_thread(read_local_page, index_url, name)
+        if is_links_page(index_url):
+            return await self._links_page(index_url, name)
         url = index_url.rstrip("/") + f"/{name}/"
         response = await self.get(url, accept=ACCEPT, missing=ProjectNotFound)
         if response.content_type == JSON_CONTENT_TYPE:
@@ -151,6 +153,18 @@ class IndexClient:
             f"{response.url}: unexpected content type {response.content_type!r} for a project "
             f"page (expected {JSON_CONTENT_TYPE} or text/html)"
         )
+
+    async def _links_page(self, url: str, project: str) -> ProjectPage:
+        """`project`'s files on a flat page of links, as pip's `--find-links URL` reads it."""
+        response = await self.get(url, accept="text/html", missing=ProjectNotFound)
+        try:
+            text = response.body.decode(response.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InvalidIndexPage(f"{response.url}: cannot decode the page: {exc}") from None
+        page = parse_links_page(text, url=response.url, project=project)
+        if not page.files:
+            raise ProjectNotFound(f"{response.url}: the page links no file of project {project!r}")
+        return page
 
     async def variants_documents(self, page: ProjectPage) -> Mapping[str, VariantsDocument | str]:
         """Release version -> its merged variants document, or why it has none."""

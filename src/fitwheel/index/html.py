@@ -13,6 +13,7 @@ from types import MappingProxyType
 from urllib.parse import unquote, urljoin, urlsplit
 
 from fitwheel.errors import InvalidIndexPage
+from fitwheel.index.filenames import classify, project_of
 from fitwheel.index.model import CoreMetadata, IndexFile, ProjectPage
 
 _HASH_RE = re.compile(r"(?P<algo>[a-z0-9_]+)=(?P<digest>[0-9a-fA-F]+)")
@@ -93,8 +94,7 @@ def check_api_version(version: str | None, where: str) -> None:
         )
 
 
-def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
-    """Parse a PEP 503 project page served at `url`; links are resolved against it."""
+def _parsed(text: str, url: str, what: str) -> _Anchors:
     parser = _Anchors(url)
     parser.feed(text)
     leftover = parser.rawdata.strip()
@@ -102,31 +102,65 @@ def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
         parser._fail(f"unterminated tag {leftover[:40]!r}")
     parser.close()
     if parser.problem is not None:
-        raise InvalidIndexPage(f"{url}: malformed HTML project page: {parser.problem}")
+        raise InvalidIndexPage(f"{url}: malformed HTML {what}: {parser.problem}")
     if parser.open_anchor:
-        raise InvalidIndexPage(f"{url}: malformed HTML project page: an <a> is never closed")
+        raise InvalidIndexPage(f"{url}: malformed HTML {what}: an <a> is never closed")
     check_api_version(parser.api_version, url)
+    return parser
+
+
+def _file(values: dict[str, str | None], base: str, where: str) -> IndexFile | None:
+    """The file an anchor links to, or None when its link names no file."""
+    href = values.get("href")
+    if not href:
+        raise InvalidIndexPage(f"{where}: an <a> without href")
+    absolute = urljoin(base, href)
+    location, _, fragment = absolute.partition("#")
+    filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+    if not filename:
+        return None
+    yanked = values.get("data-yanked")
+    return IndexFile(
+        filename=filename,
+        url=location,
+        hashes=_hashes(fragment, where),
+        requires_python=values.get("data-requires-python") or None,
+        yanked=False if "data-yanked" not in values else (yanked or True),
+        core_metadata=_core_metadata(values),
+    )
+
+
+def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
+    """Parse a PEP 503 project page served at `url`; links are resolved against it."""
+    parser = _parsed(text, url, "project page")
     base = urljoin(url, parser.base) if parser.base else url
     files = []
     for values, line in parser.anchors:
-        href = values.get("href")
         where = f"{url} line {line}"
-        if not href:
-            raise InvalidIndexPage(f"{where}: an <a> without href")
-        absolute = urljoin(base, href)
-        location, _, fragment = absolute.partition("#")
-        filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
-        if not filename:
-            raise InvalidIndexPage(f"{where}: link {href!r} does not name a file")
-        yanked = values.get("data-yanked")
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=location,
-                hashes=_hashes(fragment, where),
-                requires_python=values.get("data-requires-python") or None,
-                yanked=False if "data-yanked" not in values else (yanked or True),
-                core_metadata=_core_metadata(values),
-            )
-        )
+        file = _file(values, base, where)
+        if file is None:
+            raise InvalidIndexPage(f"{where}: link {values.get('href')!r} does not name a file")
+        files.append(file)
+    return ProjectPage(name=project, url=url, files=tuple(files))
+
+
+def is_links_page(url: str) -> bool:
+    """Whether `url` names one HTML page of links (`…/links.html`) rather than an index root."""
+    return urlsplit(url).path.lower().endswith((".html", ".htm"))
+
+
+def parse_links_page(text: str, *, url: str, project: str) -> ProjectPage:
+    """`project`'s files on a flat page of links (pip's `--find-links URL`): the files of
+    many projects on one page, told apart by their names; other links are ignored."""
+    parser = _parsed(text, url, "links page")
+    base = urljoin(url, parser.base) if parser.base else url
+    files = []
+    for values, line in parser.anchors:
+        href = values.get("href") or ""
+        name = unquote(urlsplit(href).path.rsplit("/", 1)[-1])
+        if project_of(name) != project or classify(name, project) is None:
+            continue
+        file = _file(values, base, f"{url} line {line}")
+        if file is not None:
+            files.append(file)
     return ProjectPage(name=project, url=url, files=tuple(files))

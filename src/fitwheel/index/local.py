@@ -1,4 +1,5 @@
-"""Local indexes: a static simple-index tree on disk, or a flat `--find-links` folder of files."""
+"""Local indexes: a static simple-index tree on disk, a flat `--find-links` folder of files, or
+one HTML page of links."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from packaging.utils import canonicalize_name
 
 from fitwheel.errors import InvalidIndexPage, ProjectNotFound
 from fitwheel.index.filenames import project_of
-from fitwheel.index.html import parse_html_page
+from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page
 from fitwheel.index.json_api import parse_json_page
 from fitwheel.index.model import IndexFile, ProjectPage
 
@@ -27,10 +28,22 @@ def local_path(url: str) -> Path:
     return Path(url)
 
 
+def _text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidIndexPage(f"{path}: not UTF-8 ({exc})") from None
+
+
 def read_local_page(index_url: str, project: str) -> ProjectPage:
     """The project's page from a simple-index tree (`DIR/project/index.json|html`) or a flat folder."""
     root = local_path(index_url).resolve()
     name = canonicalize_name(project)
+    if root.is_file() and is_links_page(root.name):
+        page = parse_links_page(_text(root), url=root.as_uri(), project=name)
+        if not page.files:
+            raise ProjectNotFound(f"{index_url}: the page links no file of project {name!r}")
+        return page
     if not root.is_dir():
         raise ProjectNotFound(f"{index_url}: no such folder")
     project_dir = root / name
@@ -39,14 +52,9 @@ def read_local_page(index_url: str, project: str) -> ProjectPage:
         if not page_path.is_file():
             continue
         url = project_dir.as_uri() + "/"
-        data = page_path.read_bytes()
         if parse is not None:
-            return parse(data, url=url, project=name)
-        try:
-            text = data.decode()
-        except UnicodeDecodeError as exc:
-            raise InvalidIndexPage(f"{page_path}: not UTF-8 ({exc})") from None
-        return parse_html_page(text, url=url, project=name)
+            return parse(page_path.read_bytes(), url=url, project=name)
+        return parse_html_page(_text(page_path), url=url, project=name)
     files = tuple(
         IndexFile(filename=path.name, url=path.as_uri(), size=path.stat().st_size)
         for path in sorted(root.iterdir())
