@@ -76,6 +76,9 @@ def compare_installs(kind: str, index: str, work: Path) -> float:
         f"ratio {ratio:.2f}x (median of {ROUNDS}; best-of-{ROUNDS} ratio {best:.2f}x)",
         flush=True,
     )
+    rounds = zip(times["plain"], times["fitwheel"], strict=True)
+    print("  rounds (plain/fitwheel s): " + ", ".join(f"{p:.2f}/{f:.2f}" for p, f in rounds))
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f}", flush=True)
     return ratio
 
 
