@@ -29,6 +29,7 @@ PROFILE = {
     "facts": {
         "cpu": {"architecture": "x86_64", "x86_64_level": "v3"},
         "nvidia": {"cuda_driver_version": "12.8", "compute_capabilities": ["8.6"]},
+        "tpu": {"present": False},
     }
 }
 
@@ -73,9 +74,14 @@ CASES: dict[str, tuple[str, dict[str, list[str]], Any, str | None]] = {
     "known identity under another namespace": (
         "cuda", CUDA, NVIDIA, "the provider of namespace 'nvidia'",
     ),
-    "uv's tpu provider, which fitwheel lacks": (
+    "uv's tpu provider, built in": (
         "tpu", {"present": ["false"]},
         {"requires": ["tpu-variant-provider"], "plugin-api": "tpu_variant_provider.plugin:TpuVariantPlugin"},
+        None,
+    ),
+    "a third-party provider fitwheel lacks": (
+        "blas", {"impl": ["mkl"]},
+        {"requires": ["blas-variant-provider"], "plugin-api": "blas_variant_provider:Plugin"},
         "that fitwheel does not have built in",
     ),
 }  # fmt: skip
