@@ -9,7 +9,7 @@ import pytest
 
 from fitwheel.errors import ProjectNotFound
 from fitwheel.index import fetch_project
-from fitwheel.index.client import IndexClient
+from fitwheel.index.client import IndexClient, Response, ResponseCache
 from fitwheel.index.writer import build_index
 from helpers.nginx import requires_nginx, start_nginx
 from helpers.variants import make_variant, plain_wheel
@@ -59,3 +59,39 @@ def test_local_index_tree_and_flat_folder(index: Path, tmp_path: Path) -> None:
     assert "lists no demo-1.0-variants.json" in str(flat_documents["1.0"])
     with pytest.raises(ProjectNotFound, match="no page for project 'other'"):
         fetch_project(str(index), "other")
+
+
+@requires_nginx
+@pytest.mark.e2e
+def test_the_response_cache_is_bounded_least_recently_used_first(
+    index: Path, tmp_path: Path
+) -> None:
+    wheel = next((index / "demo").glob("*.whl"))
+    names = [wheel.name, "index.html", "demo-1.0-variants.json"]
+    sizes = [(index / "demo" / name).stat().st_size for name in names]
+    with start_nginx(index, tmp_path) as server:
+        urls = [server.url + "demo/" + name for name in names]
+
+        async def read(cache: ResponseCache, *picks: int) -> None:
+            async with IndexClient(cache=cache) as client:
+                for pick in picks:
+                    assert (
+                        await client.read(urls[pick]) == (index / "demo" / names[pick]).read_bytes()
+                    )
+
+        def held(cache: ResponseCache) -> list[bool]:
+            return [(url, "*/*") in cache for url in urls]
+
+        by_count = ResponseCache(max_entries=2)
+        asyncio.run(read(by_count, 0, 1, 2))
+        assert held(by_count) == [False, True, True] and by_count.size == sizes[1] + sizes[2]
+        asyncio.run(read(by_count, 1, 0))  # 1 is used again, so 2 is now the one to go
+        assert held(by_count) == [True, True, False] and len(by_count) == 2
+
+        by_bytes = ResponseCache(max_bytes=sizes[1] + sizes[2])
+        asyncio.run(read(by_bytes, 0, 1, 2))
+        assert held(by_bytes) == [False, True, True] and by_bytes.size <= by_bytes.max_bytes
+
+    too_big = ResponseCache(max_bytes=sizes[0] - 1)
+    too_big.store("u", "*/*", Response("u", wheel.read_bytes(), "x"), {"ETag": '"1"'})
+    assert len(too_big) == 0 and too_big.size == 0

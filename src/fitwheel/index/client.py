@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -69,13 +70,36 @@ class _Cached:
 
 
 class ResponseCache:
-    """An explicit in-memory HTTP cache (URL + Accept -> response), shareable between clients."""
+    """An explicit in-memory HTTP cache (URL + Accept -> response), shareable between clients.
 
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], _Cached] = {}
+    Bounded: past `max_entries` responses or `max_bytes` of bodies, the least recently used
+    go first; a body larger than `max_bytes` is not kept.
+    """
+
+    def __init__(self, *, max_entries: int = 1024, max_bytes: int = 64 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        """Bytes of the bodies held."""
+        self._entries: OrderedDict[tuple[str, str], _Cached] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether `(url, accept)` is held (without counting as a use)."""
+        return key in self._entries
 
     def get(self, url: str, accept: str) -> _Cached | None:
-        return self._entries.get((url, accept))
+        entry = self._entries.get((url, accept))
+        if entry is not None:
+            self._entries.move_to_end((url, accept))
+        return entry
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry.response.body)
 
     def store(self, url: str, accept: str, response: Response, headers: Mapping[str, str]) -> None:
         directives = {
@@ -83,8 +107,9 @@ class ResponseCache:
             for part in headers.get("Cache-Control", "").split(",")
             if part.strip()
         }
-        if "no-store" in directives:
-            self._entries.pop((url, accept), None)
+        key = (url, accept)
+        self._drop(key)
+        if "no-store" in directives or len(response.body) > self.max_bytes:
             return
         max_age = 0
         if "no-cache" not in directives and directives.get("max-age", "").isdigit():
@@ -92,9 +117,10 @@ class ResponseCache:
         etag, last_modified = headers.get("ETag"), headers.get("Last-Modified")
         if max_age == 0 and etag is None and last_modified is None:
             return
-        self._entries[(url, accept)] = _Cached(
-            response, etag, last_modified, time.monotonic() + max_age
-        )
+        self._entries[key] = _Cached(response, etag, last_modified, time.monotonic() + max_age)
+        self.size += len(response.body)
+        while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+            self._drop(next(iter(self._entries)))
 
 
 class IndexClient:
