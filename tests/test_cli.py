@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -21,3 +23,20 @@ def test_module_entry_point_shows_help() -> None:
 def test_no_command_is_a_usage_error() -> None:
     result = run_cli()
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["pip", "install", "-i", "http://127.0.0.1:9/simple/", "torch", "--", "x"],
+        ["pip"],
+        ["uv", "pip", "install", "--help"],
+        ["uv", "--profile", "p.toml", "pip", "install", "demo"],
+        ["pip", "--profile=p.toml", "download", "-d", "out", "demo"],
+    ],
+)
+def test_installer_fast_path_parses_as_the_full_parser_does(argv: list[str]) -> None:
+    from fitwheel.cli import build_parser
+    from fitwheel.cli.installers import parsed_arguments
+
+    assert vars(parsed_arguments(argv[0], argv[1:])) == vars(build_parser().parse_args(argv))

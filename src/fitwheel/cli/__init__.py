@@ -69,11 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_fast(arguments[1:])
         if code is not None:
             return code
-    parser = build_parser()
-    args = parser.parse_args(arguments)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    if arguments[:1] in (["pip"], ["uv"]):
+        # Every later argument belongs to the installer, so there is nothing to parse: skip
+        # building the whole parser (every command module) in front of each install.
+        from fitwheel.cli.installers import parsed_arguments
+
+        args = parsed_arguments(arguments[0], arguments[1:])
+    else:
+        parser = build_parser()
+        args = parser.parse_args(arguments)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
     try:
         return int(args.func(args))
     except FitwheelError as exc:

@@ -34,6 +34,17 @@ def add_parser(subparsers: Any) -> None:
         parser.set_defaults(func=run, installer=name)
 
 
+def parsed_arguments(installer: str, installer_args: Sequence[str]) -> argparse.Namespace:
+    """What the full parser gives for `fitwheel pip|uv ARGS...` (the fast path of `main`)."""
+    return argparse.Namespace(
+        debug=False,
+        command=installer,
+        installer_args=list(installer_args),
+        func=run,
+        installer=installer,
+    )
+
+
 def split_profile(args: Sequence[str]) -> tuple[str | None, list[str]]:
     """Take a leading `--profile FILE` / `--profile=FILE` off the installer's arguments."""
     rest = list(args)
