@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -383,3 +384,45 @@ def test_fleet_profiles_come_from_a_folder(served: Served, tmp_path: Path) -> No
     (fleet / "bad name.toml").write_text("")
     with pytest.raises(InvalidProfile, match="bad name"):
         fleet_profiles(fleet)
+
+
+def test_a_release_naming_another_provider_is_not_served_by_fitwheels(
+    served: Served, tmp_path: Path
+) -> None:
+    # An `nvidia` namespace whose provider table names a third-party plugin: its properties may
+    # mean something else, so the proxy (like `explain`) serves the null variant, not cu128.
+    sys.path.insert(0, str(Path(__file__).parent))
+    from wheelmaker import make_wheel
+
+    links = tmp_path / "links"
+    plain = make_wheel(tmp_path / "plain", "acmegpu", "1.0", "py3-none-any")
+    fitwheel = [sys.executable, "-m", "fitwheel"]
+    make = [*fitwheel, "wheel", "make-variant", str(plain), "-o", str(links)]
+    subprocess.run(
+        [*make, "-p", "nvidia :: cuda_version_lower_bound :: 12.8", "--label", "cu128"],
+        check=True,
+    )
+    subprocess.run([*make, "--null", "--namespace-priority", "nvidia"], check=True)
+    subprocess.run([*fitwheel, "variants", "generate", str(links)], check=True)
+    chosen = {}
+    for provider in ("known", "acme"):
+        document_path = links / "acmegpu-1.0-variants.json"
+        if provider == "acme":
+            document = json.loads(document_path.read_text())
+            document["providers"]["nvidia"] = {
+                "requires": ["acme-gpu"],
+                "plugin-api": "acme_gpu:Plugin",
+            }
+            document_path.write_text(json.dumps(document))
+        with proxy(served, upstreams=(str(links),)) as server:
+            page = server.url + "/simple/acmegpu/"
+            _, _, body = get(page)
+            (listed,) = json.loads(body)["files"]
+            assert listed["filename"] == "acmegpu-1.0-py3-none-any.whl"
+            _, _, data = get(urllib.parse.urljoin(page, listed["url"]))
+        chosen[provider] = hashlib.sha256(data).hexdigest()
+    digest = {
+        label: hashlib.sha256((links / f"acmegpu-1.0-py3-none-any-{label}.whl").read_bytes())
+        for label in ("cu128", "null")
+    }
+    assert chosen == {"known": digest["cu128"].hexdigest(), "acme": digest["null"].hexdigest()}

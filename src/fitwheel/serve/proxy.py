@@ -33,6 +33,7 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
+from fitwheel.providers import BUILTIN_NAMESPACES
 from fitwheel.select import resolve_page
 from fitwheel.select.tags import profile_tags
 from fitwheel.serve.roots import all_projects
@@ -158,7 +159,15 @@ class Proxy:
             self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
         self._failed.pop((profile_name, project), None)
-        resolved = resolve_page(page, profile, documents, tags=self._tags[profile_name])
+        resolved = resolve_page(
+            page,
+            profile,
+            documents,
+            tags=self._tags[profile_name],
+            # Profiles come through detection, so fitwheel's providers stand behind them: a
+            # release whose provider table names another provider is not served by them.
+            provided_namespaces=BUILTIN_NAMESPACES,
+        )
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f))
         listed = ProjectPage(
             name=resolved.name,
