@@ -108,6 +108,8 @@ def bench_build(work: Path) -> None:
     print(f"  index build (cold)            {built:7.3f} s   (target < 10 s)")
     print(f"  plain loop, same bytes        {baseline:7.3f} s")
     print(f"  ratio build / plain loop      {built / baseline:7.2f}   (target <= 1.0)")
+    rounds = ", ".join(f"{b:.2f}/{p:.2f}" for b, p in zip(builds, baselines, strict=True))
+    print(f"  rounds (build/plain loop, s)  {rounds}")
     print(f"  re-run, nothing changed       {rerun:7.3f} s   (ratio {rerun / baseline:.2f})")
 
 

@@ -146,7 +146,7 @@ def read_file(source: str, relative: str, project: str) -> tuple[ScannedFile, by
     name = classify(relative.rpartition("/")[2], project)
     if name is None:
         return None
-    path = os.path.join(source, relative)
+    path = f"{source}/{relative}"
     try:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())

@@ -81,9 +81,9 @@ class _Output:
         self.paths.add(relative)
         folder, _, _ = relative.rpartition("/")
         if folder not in self.folders:
-            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            os.makedirs(f"{self.root}/{folder}", exist_ok=True)
             self.folders.add(folder)
-        return os.path.join(self.root, relative)
+        return f"{self.root}/{relative}"
 
     def data(self, relative: str, data: bytes) -> None:
         path = self._claim(relative)
@@ -412,7 +412,7 @@ def _write_project(
                 size=file.size,
             )
         )
-        origin[file.filename] = os.path.join(task.source, file.path)
+        origin[file.filename] = f"{task.source}/{file.path}"
     for filename, data in documents.values():
         entries.append(
             IndexFile(
@@ -423,7 +423,8 @@ def _write_project(
             )
         )
         origin[filename] = data
-    versions = tuple(str(v) for v in sorted({Version(f.version) for f in files}))
+    unique = {Version(v) for v in dict.fromkeys(f.version for f in files)}  # first spelling wins
+    versions = tuple(str(v) for v in sorted(unique))
     page = ProjectPage(name=name, url="", files=tuple(entries), versions=versions)
     if target.profile is not None:
         from fitwheel.select import resolve_page
