@@ -20,6 +20,7 @@ from fitwheel.build_flags import (
     build_flags,
 )
 from fitwheel.errors import InvalidProperty, UnknownBuildProperty
+from fitwheel.runtime import cpu_details
 
 # Fixed vectors: what a compiler must be given for each property set.
 VECTORS = [
@@ -116,7 +117,7 @@ def test_unmappable_properties_are_named(properties: list[str], message: str) ->
 
 def test_every_detected_x86_64_feature_has_flags() -> None:
     # Whatever `fitwheel detect` can report for an x86-64 CPU, a build can be asked for.
-    every_flag = runtime._X86_ISA_FLAGS | {"avx512_bf16", "avx512f", "amx_int8"}
+    every_flag = cpu_details._X86_ISA_FLAGS | {"avx512_bf16", "avx512f", "amx_int8"}
     for feature, values in runtime.x86_64_properties(every_flag).items():
         build_flags([f"x86_64 :: {feature} :: {value}" for value in values])
 

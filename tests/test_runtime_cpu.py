@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fitwheel import runtime
+from fitwheel.runtime import cpu_details
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
 
@@ -112,15 +113,15 @@ def test_overrides() -> None:
     assert props["level"] == ["v2", "v1"]
     assert "avx2" not in props and "avx512f" not in props
     assert props["sse4_2"] == ["on"]
-    assert runtime.cpu_override("x86_64", {"FITWHEEL_X86_64_LEVEL": ""}) is None
-    arm = runtime.cpu_override("aarch64", {"FITWHEEL_AARCH64_VERSION": "armv8.2-a"})
+    assert cpu_details.cpu_override("x86_64", {"FITWHEEL_X86_64_LEVEL": ""}) is None
+    arm = cpu_details.cpu_override("aarch64", {"FITWHEEL_AARCH64_VERSION": "armv8.2-a"})
     assert arm is not None and arm["version"] == ["8.2a", "8.1a", "8a"]
-    assert runtime.parse_x86_64_level("x86-64-v3") == 3
-    assert runtime.parse_aarch64_version("8.0") == "8a"
+    assert cpu_details.parse_x86_64_level("x86-64-v3") == 3
+    assert cpu_details.parse_aarch64_version("8.0") == "8a"
     with pytest.raises(ValueError, match="expected one of v1, v2, v3, v4"):
-        runtime.parse_x86_64_level("v5")
+        cpu_details.parse_x86_64_level("v5")
     with pytest.raises(ValueError, match="invalid AArch64 version '7a'"):
-        runtime.parse_aarch64_version("7a")
+        cpu_details.parse_aarch64_version("7a")
 
 
 def test_interpreter_machine_reads_the_elf_header(tmp_path: Path) -> None:
@@ -148,18 +149,32 @@ def test_runtime_cpu_imports_only_the_standard_library() -> None:
         "print(sorted(m for m in set(sys.modules) - before if m.startswith('fitwheel')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['fitwheel', 'fitwheel.runtime']"
+    assert out.stdout.strip() == "['fitwheel', 'fitwheel.runtime', 'fitwheel.runtime.cpu_details']"
     import ast
 
-    tree = ast.parse(Path(runtime.__file__).read_text())
-    imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {
-        (node.module or "").split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.level == 0
-    }
-    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+    for module in (runtime, cpu_details):
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 0
+        }
+        assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+def test_flags_line_is_found_among_look_alikes(tmp_path: Path) -> None:
+    # `vmx flags` (newer kernels), a key that merely starts with `flags`, and a last line
+    # without a newline must not be taken for the `flags` line, or hide it.
+    (tmp_path / "proc").mkdir()
+    cpuinfo = tmp_path / "proc" / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nvmx flags\t: vnmi ept\nflagsx\t\t: bogus\nflags\t\t: fpu sse sse2"
+    )
+    assert runtime.read_cpu_flags(str(tmp_path)) == {"fpu", "sse", "sse2"}
+    cpuinfo.write_text("processor\t: 0\nvmx flags\t: vnmi ept\n\nprocessor\t: 1\n")
+    assert runtime.read_cpu_flags(str(tmp_path)) == frozenset()

@@ -94,12 +94,8 @@ def check_overrides(environ: Mapping[str, str]) -> None:
         parse_cuda_version,
     )
     from fitwheel.probe.tpu import PRESENT_ENV, parse_present
-    from fitwheel.runtime import (
-        AARCH64_VERSION_ENV,
-        X86_64_LEVEL_ENV,
-        parse_aarch64_version,
-        parse_x86_64_level,
-    )
+    from fitwheel.runtime import AARCH64_VERSION_ENV, X86_64_LEVEL_ENV
+    from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
 
     checks: list[tuple[str, Any]] = [
         (X86_64_LEVEL_ENV, parse_x86_64_level),

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import os
 
-from fitwheel.runtime import (
-    AARCH64_VERSION_ENV,
-    X86_64_LEVEL_ENV,
-    cpu_family,
-    parse_aarch64_version,
-    parse_x86_64_level,
-    read_cpu_flags,
-)
+from fitwheel.runtime import AARCH64_VERSION_ENV, X86_64_LEVEL_ENV, cpu_family, read_cpu_flags
+from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

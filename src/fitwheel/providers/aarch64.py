@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime import (
-    aarch64_properties,
-    aarch64_version_properties,
-    parse_aarch64_version,
-)
+from fitwheel.runtime import aarch64_properties
+from fitwheel.runtime.cpu_details import aarch64_version_properties, parse_aarch64_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime import parse_x86_64_level, x86_64_level_properties, x86_64_properties
+from fitwheel.runtime import x86_64_properties
+from fitwheel.runtime.cpu_details import parse_x86_64_level, x86_64_level_properties
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
