@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -14,21 +15,11 @@ import pytest
 
 from fitwheel.detect import detect, detect_document
 from fitwheel.probe.interpreter import linux_platforms, probe_interpreter
+from helpers.cli import fitwheel as run_fitwheel
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
-
-
-def fitwheel(*args: str, check: bool = True, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FITWHEEL_", "NV_VARIANT"))}
-    env.setdefault("FITWHEEL_CACHE_DIR", os.devnull + "-unused")
-    env.update(env_extra)
-    completed = subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    if check:
-        assert completed.returncode == 0, completed.stderr
-    return completed
+# A real process; only the test describes the machine.
+fitwheel = functools.partial(run_fitwheel, check=True, clean=True)
 
 
 def detect_json(*args: str, **env: str) -> dict:

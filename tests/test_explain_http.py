@@ -11,8 +11,6 @@ import asyncio
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import Request, urlopen
@@ -24,21 +22,12 @@ from fitwheel.index.client import IndexClient
 from fitwheel.providers import BUILTIN_NAMESPACES
 from fitwheel.select import choose
 from helpers.catalog import EXPECTED, PROFILES, populate, write_profiles
+from helpers.cli import fitwheel
 from helpers.nginx import NginxServer, requires_nginx, start_nginx
 from helpers.servers import hanging_server, status_server
 from helpers.variants import make_variant, plain_wheel
 
 pytestmark = [requires_nginx, pytest.mark.e2e]
-
-
-def fitwheel(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,8 @@ from fitwheel.index.client import IndexClient
 from fitwheel.index.writer import build_index
 from fitwheel.variants.metadata import loads_variants_document
 from helpers.catalog import populate, sdist
+from helpers.cli import fitwheel
 from helpers.variants import make_variant, plain_wheel
-
-
-def fitwheel(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +14,10 @@ import pytest
 from fitwheel.index.html import is_links_page
 from fitwheel.index.writer import build_index
 from helpers.catalog import EXPECTED, populate, write_profiles
+from helpers.cli import fitwheel
 from helpers.nginx import requires_nginx, start_nginx
 
 pytestmark = [requires_nginx, pytest.mark.e2e]
-
-
-def fitwheel(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

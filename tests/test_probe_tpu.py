@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from fitwheel.probe.tpu import probe_tpu
 from fitwheel.providers import provide_all
+from helpers.cli import fitwheel
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
 TPU_HOST = SYSROOTS / "tpu-v5e-host"
 
 
-def detect(*args: str, check: bool = True, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FITWHEEL_", "NV_VARIANT", "TPU_VARIANT"))
-    }
-    env.update(FITWHEEL_CACHE_DIR=os.devnull + "-unused", **env_extra)
-    completed = subprocess.run(
-        [sys.executable, "-m", "fitwheel", "detect", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    if check:
-        assert completed.returncode == 0, completed.stderr
-    return completed
+def detect(*args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+    return fitwheel("detect", *args, check=check, clean=True, **env)
 
 
 def detect_json(*args: str, **env: str) -> dict:
@@ -71,9 +58,7 @@ def test_no_pci_list_means_unknown_not_absent() -> None:
     [("1", True), ("True", True), ("YES", True), ("0", False), ("y", False), (" 1", False)],
 )
 def test_uv_variable_is_read_as_uv_reads_it(value: str, present: bool) -> None:
-    document = detect_json(
-        "--sysroot", str(TPU_HOST), TPU_VARIANT_PROVIDER_FORCE_PRESENT=value
-    )
+    document = detect_json("--sysroot", str(TPU_HOST), TPU_VARIANT_PROVIDER_FORCE_PRESENT=value)
     assert document["facts"]["tpu"] == {
         "present": present,
         "sources": {"present": "TPU_VARIANT_PROVIDER_FORCE_PRESENT"},

@@ -10,13 +10,12 @@ namespace that has a known one, excludes those variants with the reason in the o
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers.cli import fitwheel
 from wheelmaker import make_wheel
 
 SCHEMA = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
@@ -32,12 +31,6 @@ PROFILE = {
         "tpu": {"present": False},
     }
 }
-
-
-def fitwheel(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 def release(namespace: str, properties: dict[str, list[str]], provider: Any) -> dict[str, Any]:

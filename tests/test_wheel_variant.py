@@ -12,19 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.cli import fitwheel
 from wheelmaker import make_wheel, verify_record
 
 CUDA = ["nvidia :: cuda_version_lower_bound :: 12.8", "nvidia :: sm_arch :: 86_real"]
-
-
-def fitwheel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitwheel", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
 
 
 def props(*items: str) -> list[str]:
