@@ -409,14 +409,7 @@ def _uv_choices(
         *(["--python-platform", UV_AARCH64_PLATFORM] if machine.aarch64 else []),
         *packages,
     ]
-    result = subprocess.run(
-        _in_machine(command, cpuinfo),
-        env={**env, **machine.env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    _run_in_machine(command, machine, cpuinfo, env)
     choices: dict[str, str | None] = {}
     for package in packages:
         dist_info = target / "site" / f"{package}-{VERSION}.dist-info"
@@ -430,6 +423,21 @@ def _uv_choices(
     return choices
 
 
+def _run_in_machine(
+    command: list[str], machine: Machine, cpuinfo: Path | None, env: dict[str, str]
+) -> str:
+    """Run `command` on the simulated machine (its variables, its cpuinfo); its stdout."""
+    result = subprocess.run(
+        _in_machine(command, cpuinfo),
+        env={**env, **machine.env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def _fitwheel_answers(
     links: Path, target: Path, machine: Machine, cpuinfo: Path | None, env: dict[str, str]
 ) -> dict[str, dict[str, Any]]:
@@ -441,16 +449,9 @@ def _fitwheel_answers(
         profile_path.write_text(json.dumps(description))
         profile = str(profile_path)
     command = [sys.executable, "-c", _EXPLAIN_EACH, str(links), profile, *RELEASES]
-    result = subprocess.run(
-        _in_machine(command, cpuinfo),
-        env={**env, **machine.env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    output = _run_in_machine(command, machine, cpuinfo, env)
     answers: dict[str, dict[str, Any]] = {}
-    for package, answer in json.loads(result.stdout).items():
+    for package, answer in json.loads(output).items():
         assert answer["code"] in (0, 1), (package, answer)
         answers[package] = json.loads(answer["output"])["releases"][0]
     return answers
