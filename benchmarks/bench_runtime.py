@@ -8,7 +8,8 @@ times and interleaved:
 - baseline: `import _impl_baseline` straight from the package folder (no dispatch at all)
 
 The clock runs around the import statement only, inside the child, so interpreter start-up is
-not counted. Budget (issue 6): the target's median may exceed the baseline's by at most 1 ms.
+not counted. Budget (issue 6): at most 1 ms more, judged on the median difference of
+back-to-back pairs (the difference of the two medians is printed too).
 `FITWHEEL_RUNTIME_DIR` picks another copy of the runtime to vendor (default: this repository's).
 """
 
@@ -90,12 +91,15 @@ def main() -> int:
             target.append(time_import(site, "fatdemo"))
             baseline.append(time_import(site / "fatdemo", "_impl_baseline"))
     t_med, b_med = statistics.median(target), statistics.median(baseline)
-    extra = t_med - b_med
+    # Each target run is paired with the baseline run right after it, so a slow spell of the
+    # shared machine moves both; the median of the pairs' differences is the verdict.
+    extra = statistics.median(t - b for t, b in zip(target, baseline, strict=True))
     print(f"fat import (fitwheel.runtime -> {chosen}), {REPETITIONS} fresh interpreters:")
     print(f"  target   import fatdemo          min {min(target):.3f} ms  median {t_med:.3f} ms")
     print(f"  baseline import _impl_baseline   min {min(baseline):.3f} ms  median {b_med:.3f} ms")
+    print(f"  difference of the medians {t_med - b_med:.3f} ms")
     verdict = "PASS" if extra <= BUDGET_MS else "FAIL"
-    print(f"  extra (median) {extra:.3f} ms, budget {BUDGET_MS:.1f} ms: {verdict}")
+    print(f"  extra (median of paired runs) {extra:.3f} ms, budget {BUDGET_MS:.1f} ms: {verdict}")
     return 0 if verdict == "PASS" else 1
 
 
