@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Mapping, Sequence
     from types import ModuleType
 
+    from .report import InvalidCandidate, NoLoadableCandidate, explain
+
     Supported = Mapping[str, Mapping[str, Sequence[str]]]
 
 
@@ -289,6 +291,19 @@ __all__ = [
     "parse_property",
 ]
 
+# The errors and `explain` are defined in `report`, imported on first use: creating their classes
+# costs more than a whole `choose()` on the common path, where nothing fails and nobody asks.
+_IN_REPORT = frozenset({"InvalidCandidate", "NoLoadableCandidate", "explain"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _IN_REPORT:
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 FORCE_VARIABLE = "FITWHEEL_RUNTIME_FORCE"
 # The kernel driver's files: present when the NVIDIA kernel module is loaded, readable without
 # initialising the driver. They say nothing about the CUDA version or the GPUs themselves.
@@ -301,18 +316,6 @@ BASELINE_ALIAS = "baseline"
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _VALUE_CHARS = _NAME_CHARS | {"."}
-
-
-class InvalidCandidate(ValueError):
-    """A package declared a candidate wrongly (bad property string, bad module name, duplicate)."""
-
-
-class NoLoadableCandidate(ImportError):
-    """No candidate, not even the baseline, could be loaded; `choice.attempts` says why each failed."""
-
-    def __init__(self, message: str, *, name: str, choice: "Choice") -> None:
-        super().__init__(message, name=name)
-        self.choice = choice
 
 
 def parse_property(text: str) -> tuple[str, str, str]:
@@ -329,6 +332,8 @@ def parse_property(text: str) -> tuple[str, str, str]:
             and _VALUE_CHARS.issuperset(value)
         ):
             return namespace, feature, value
+    from .report import InvalidCandidate
+
     raise InvalidCandidate(
         f"invalid variant property {text!r}: expected 'namespace :: feature :: value' with "
         "namespace and feature in [a-z0-9_] and value in [a-z0-9_.]"
@@ -346,6 +351,8 @@ class Candidate:
 
     def __init__(self, module: str, properties: "Iterable[str]" = ()) -> None:
         if not module or not all(part.isidentifier() for part in module.split(".")):
+            from .report import InvalidCandidate
+
             raise InvalidCandidate(
                 f"invalid candidate module {module!r}: expected a submodule name such as "
                 "'_impl_x86_64_v3', relative to the package"
@@ -419,24 +426,14 @@ class Choice:
         return f"<Choice {self.package}: {self.chosen}>"
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "package": self.package,
-            "chosen": self.chosen,
-            "force": self.force,
-            "attempts": [attempt.as_dict() for attempt in self.attempts],
-            "supported": {ns: dict(features) for ns, features in self.supported.items()},
-        }
+        from .report import choice_dict
+
+        return choice_dict(self)
 
     def __str__(self) -> str:
-        lines = [f"{self.package}: loaded {self.chosen or 'nothing'}"]
-        if self.force is not None:
-            lines.append(f"  {FORCE_VARIABLE}={self.force}")
-        for attempt in self.attempts:
-            lines.append(f"  {attempt.candidate}: {attempt.outcome}: {attempt.reason}")
-        for namespace, features in sorted(self.supported.items()):
-            for feature, values in features.items():
-                lines.append(f"  detected {namespace} :: {feature} :: {', '.join(values)}")
-        return "\n".join(lines)
+        from .report import choice_text
+
+        return choice_text(self)
 
 
 def detect_supported(
@@ -491,6 +488,8 @@ def choose(
     order = [*candidates, Candidate(baseline)]
     names = [candidate.module for candidate in order]
     if len(set(names)) != len(names):
+        from .report import InvalidCandidate
+
         raise InvalidCandidate(f"{package}: candidate modules are not unique: {names}")
     env = os.environ if environ is None else environ
     force = _forced(package, names, env)
@@ -550,24 +549,14 @@ def choose(
     if holder is not None:
         setattr(holder, CHOICE_ATTRIBUTE, choice)
     if module is None:
+        from .report import NoLoadableCandidate
+
         raise NoLoadableCandidate(
             f"no build of {package} could be loaded on this machine:\n{choice}",
             name=package,
             choice=choice,
         )
     return module
-
-
-def explain(package: str) -> Choice:
-    """What `choose()` did for `package` (importing it if needed): for bug reports."""
-    module = sys.modules.get(package)
-    if module is None:
-        __import__(package)
-        module = sys.modules[package]
-    choice = getattr(module, CHOICE_ATTRIBUTE, None)
-    if choice is None:
-        raise LookupError(f"{package} did not choose its extension with fitwheel.runtime")
-    return choice  # type: ignore[no-any-return]
 
 
 def _forced(
