@@ -141,6 +141,19 @@ def test_wheel_whose_variant_json_disagrees_with_its_filename(tmp_path: Path) ->
     assert "demo-1.0-py3-none-any-slow.whl" in result.stderr
 
 
+def test_labelled_wheel_without_variant_json(tmp_path: Path) -> None:
+    work = tmp_path / "src"
+    work.mkdir()
+    base = plain_wheel(tmp_path / "scratch", "demo", "1.0")
+    base.rename(work / "demo-1.0-py3-none-any-fast.whl")
+    with pytest.raises(
+        InvalidWheel,
+        match=r"demo-1\.0-py3-none-any-fast\.whl: the filename has variant label 'fast' but the "
+        r"wheel has no demo-1\.0\.dist-info/variant\.json",
+    ):
+        build_index(work, tmp_path / "out")
+
+
 def test_cli_reports_and_shows_progress_for_large_folders(tmp_path: Path) -> None:
     work = tmp_path / "src"
     wheel = plain_wheel(tmp_path / "scratch", "many", "1.0")

@@ -113,56 +113,83 @@ def requires_python_of(metadata: bytes) -> str | None:
     return " ".join(str(value).split()) or None if value is not None else None
 
 
-def _wheel_metadata(archive_file: IO[bytes] | bytes, where: str) -> bytes:
-    """The METADATA of a wheel (given as its bytes or an open file), after the archive's
-    members pass `check_members`."""
-    from fitwheel.wheel.archive import check_members
+@dataclass(frozen=True)
+class WheelRead:
+    """What `index build` takes from a wheel's archive in the one read of the file."""
+
+    metadata: bytes
+    dist_info: str
+    variant_json: bytes | None
+    """The `variant.json` of a variant wheel (None when it has none, or for a plain wheel)."""
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """A scanned file, and for a wheel what its archive gave."""
+
+    file: ScannedFile
+    wheel: WheelRead | None
+
+
+def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> WheelRead:
+    """The METADATA (and, for a `variant` wheel, `variant.json`) of a wheel given as its bytes
+    or an open file, after the archive's members pass `check_members`."""
+    from fitwheel.wheel.archive import VARIANT_JSON, check_members
 
     if isinstance(archive_file, bytes):
         members = member_list(archive_file)
         if members is not None:
-            wanted = f"{check_members(members, where)}/METADATA"
-            info = next((m for m in members if m.filename == wanted), None)
+            dist_info = check_members(members, where)
+            by_name = {m.filename: m for m in members}
+            info = by_name.get(f"{dist_info}/METADATA")
             if info is None:
-                raise InvalidWheel(f"{where}: {wanted} is missing")
-            member = read_member(archive_file, info)
-            if member is not None:
-                return member
+                raise InvalidWheel(f"{where}: {dist_info}/METADATA is missing")
+            metadata = read_member(archive_file, info)
+            extra = by_name.get(f"{dist_info}/{VARIANT_JSON}") if variant else None
+            variant_json = read_member(archive_file, extra) if extra is not None else None
+            if metadata is not None and (extra is None or variant_json is not None):
+                return WheelRead(metadata, dist_info, variant_json)
         archive_file = io.BytesIO(archive_file)
     try:
         with zipfile.ZipFile(archive_file) as archive:
-            members = tuple(archive.infolist())
-            wanted = f"{check_members(members, where)}/METADATA"
+            dist_info = check_members(tuple(archive.infolist()), where)
+            wanted = f"{dist_info}/METADATA"
             if wanted not in archive.NameToInfo:
                 raise InvalidWheel(f"{where}: {wanted} is missing")
-            return archive.read(wanted)
+            member = f"{dist_info}/{VARIANT_JSON}"
+            has_member = variant and member in archive.NameToInfo
+            return WheelRead(
+                archive.read(wanted), dist_info, archive.read(member) if has_member else None
+            )
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise InvalidWheel(f"{where}: not a readable zip archive ({exc})") from None
 
 
-def read_file(source: str, relative: str, project: str) -> tuple[ScannedFile, bytes | None] | None:
-    """Hash one file and, for a wheel, read (safely) its METADATA; None if it is not a
-    distribution of `project`."""
+def read_file(source: str, relative: str, project: str) -> FileRead | None:
+    """Hash one file and, for a wheel, read (safely) its METADATA and `variant.json`; None if
+    it is not a distribution of `project`."""
     name = classify(relative.rpartition("/")[2], project)
     if name is None:
         return None
     path = f"{source}/{relative}"
+    variant = name.kind is FileKind.VARIANT_WHEEL
     try:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
-            metadata = None
+            wheel = None
             if stat.st_size <= _IN_MEMORY:
                 data = handle.read()
                 sha256 = hashlib.sha256(data).hexdigest()
                 if name.wheel is not None:
-                    metadata = _wheel_metadata(data, path)
+                    wheel = _read_wheel(data, path, variant)
             else:
                 sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
                 if name.wheel is not None:
                     handle.seek(0)
-                    metadata = _wheel_metadata(handle, path)
+                    wheel = _read_wheel(handle, path, variant)
     except OSError as exc:
         raise FitwheelError(f"cannot read {path}: {exc.strerror}") from None
+    metadata = wheel.metadata if wheel is not None else None
     scanned = ScannedFile(
         path=relative,
         project=project,
@@ -174,7 +201,7 @@ def read_file(source: str, relative: str, project: str) -> tuple[ScannedFile, by
         requires_python=requires_python_of(metadata) if metadata is not None else None,
         metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata is not None else None,
     )
-    return scanned, metadata
+    return FileRead(scanned, wheel)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from fitwheel.index.pages import (
 from fitwheel.index.scan import (
     Progress,
     ScannedFile,
+    WheelRead,
     from_record,
     list_folder,
     read_file,
@@ -182,11 +183,20 @@ def _release_documents(
     files: Sequence[ScannedFile],
     changed: Collection[str],
     output: Path,
+    wheels_read: Mapping[str, WheelRead],
 ) -> dict[str, tuple[str, bytes]]:
-    """Version -> (variants.json filename, bytes): generated from the variant wheels, merged
-    with any variants.json in the source folder; unchanged releases reuse the last output."""
+    """Version -> (variants.json filename, bytes): generated from the variant wheels (their
+    `variant.json` as read this run where it was, else from the archive), merged with any
+    variants.json in the source folder; unchanged releases reuse the last output."""
     from fitwheel.variants.merge import merge_documents
     from fitwheel.wheel.generate import read_variants_json, release_documents, release_of
+    from fitwheel.wheel.variant import WheelVariant, read_wheel_variant, wheel_variant
+
+    def read(path: Path) -> WheelVariant:
+        known = wheels_read.get(path.name)
+        if known is None:
+            return read_wheel_variant(path)
+        return wheel_variant(path, known.variant_json, known.dist_info)
 
     releases: dict[str, list[ScannedFile]] = {}
     for file in files:
@@ -202,7 +212,7 @@ def _release_documents(
             out[version] = (name, previous.read_bytes())
             continue
         documents: list[tuple[Path, VariantsDocument]] = [(p, read_variants_json(p)) for p in given]
-        for document in release_documents(wheels).values():
+        for document in release_documents(wheels, read=read).values():
             documents.append((wheels[0], document))
         merged = documents[0][1]
         for path, document in documents[1:]:
@@ -264,7 +274,7 @@ def _build_project(task: _ProjectTask) -> _ProjectResult:
     """Read a project's new or changed files, then write its outputs (in a worker process
     for large folders: projects' output folders are disjoint)."""
     files = list(task.known)
-    metadata: dict[str, bytes] = {}
+    wheels: dict[str, WheelRead] = {}
     skipped = []
     source = str(task.source)
     for relative in task.todo:
@@ -272,13 +282,14 @@ def _build_project(task: _ProjectTask) -> _ProjectResult:
         if result is None:
             skipped.append(relative)
             continue
-        files.append(result[0])
-        if result[1] is not None:
-            metadata[result[0].filename] = result[1]
+        files.append(result.file)
+        if result.wheel is not None:
+            wheels[result.file.filename] = result.wheel
     unique = _unique_names(task.source, files)
     writer = _Output(task.output)
+    metadata = {filename: wheel.metadata for filename, wheel in wheels.items()}
     if unique:
-        documents = _release_documents(task.source, unique, set(task.todo), task.output)
+        documents = _release_documents(task.source, unique, set(task.todo), task.output, wheels)
         _write_project(writer, task, unique, metadata, documents)
     return _ProjectResult(
         task.project,

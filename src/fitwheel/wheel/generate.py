@@ -15,7 +15,7 @@ from fitwheel.variants.metadata import (
     dumps_variants_document,
     loads_variants_document,
 )
-from fitwheel.wheel.variant import read_wheel_variant
+from fitwheel.wheel.variant import WheelVariant, read_wheel_variant
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,18 @@ def release_of(wheel_filename: str) -> Release:
 
 
 def release_documents(
-    wheels: Iterable[Path], *, progress: Callable[[Path], None] | None = None
+    wheels: Iterable[Path],
+    *,
+    progress: Callable[[Path], None] | None = None,
+    read: Callable[[Path], WheelVariant] = read_wheel_variant,
 ) -> dict[Release, VariantsDocument]:
-    """Merge the `variant.json` of every variant wheel, per release."""
+    """Merge the `variant.json` of every variant wheel, per release (`read` gets a wheel's,
+    e.g. from bytes a caller has already read)."""
     documents: dict[Release, VariantsDocument] = {}
     for wheel in sorted(wheels):
         if progress is not None:
             progress(wheel)
-        variant = read_wheel_variant(wheel)
+        variant = read(wheel)
         if variant.document is None:
             continue
         release = release_of(wheel.name)

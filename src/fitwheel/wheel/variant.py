@@ -49,19 +49,23 @@ class WheelVariant:
 def read_wheel_variant(path: str | Path) -> WheelVariant:
     """Read a wheel's variant data and check it against its filename."""
     path = Path(path)
-    name = parse_variant_wheel_filename(path.name)
     archive = open_wheel(path)
-    raw = archive.read_dist_info(VARIANT_JSON)
+    return wheel_variant(path, archive.read_dist_info(VARIANT_JSON), archive.dist_info)
+
+
+def wheel_variant(path: Path, raw: bytes | None, dist_info: str) -> WheelVariant:
+    """A wheel's variant data from its `variant.json` bytes (None: the wheel has none), already
+    read from the archive, checked against its filename."""
+    name = parse_variant_wheel_filename(path.name)
+    member = f"{dist_info}/{VARIANT_JSON}"
     if raw is None:
         if name.label is not None:
             raise InvalidWheel(
                 f"{path}: the filename has variant label {name.label!r} but the wheel has no "
-                f"{archive.member_path(VARIANT_JSON)}"
+                f"{member}"
             )
         return WheelVariant(name, None)
-    document = loads_variants_document(
-        raw, where=f"{path.name}:{archive.member_path(VARIANT_JSON)}"
-    )
+    document = loads_variants_document(raw, where=f"{path.name}:{member}")
     label = document.single_label
     if name.label is None:
         raise InvalidWheel(
