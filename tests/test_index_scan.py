@@ -150,3 +150,26 @@ def test_requires_python_matches_the_email_parser(metadata: bytes) -> None:
     value = BytesHeaderParser().parsebytes(metadata).get("Requires-Python")
     expected = " ".join(str(value).split()) or None if value is not None else None
     assert requires_python_of(metadata) == expected
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["central-directory reader", "zipfile"])
+def test_metadata_that_unpacks_to_a_bomb_is_refused_unread(tmp_path: Path, fast: bool) -> None:
+    # 40 MiB of zeros compress to ~40 KiB: refused from the size the archive declares, before
+    # anything is unpacked. An archive comment sends the scan through `zipfile` instead.
+    wheel = make_wheel(tmp_path / "scratch", "gamma", "1.0")
+    src = tmp_path / "src"
+    src.mkdir()
+    target = src / wheel.name
+    with zipfile.ZipFile(wheel) as original, zipfile.ZipFile(target, "w") as out:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".dist-info/METADATA"):
+                data += b"\n" + b"\0" * (40 << 20)
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        if not fast:
+            out.comment = b"not the fast path"
+    assert target.stat().st_size < 1 << 20
+    with pytest.raises(
+        InvalidWheel, match=r"METADATA unpacks to \d+ bytes, more than the 33554432"
+    ):
+        build_index(src, tmp_path / "out")

@@ -134,7 +134,7 @@ class FileRead:
 def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> WheelRead:
     """The METADATA (and, for a `variant` wheel, `variant.json`) of a wheel given as its bytes
     or an open file, after the archive's members pass `check_members`."""
-    from fitwheel.wheel.archive import VARIANT_JSON, check_members
+    from fitwheel.wheel.archive import VARIANT_JSON, check_dist_info_size, check_members
 
     if isinstance(archive_file, bytes):
         members = member_list(archive_file)
@@ -144,8 +144,11 @@ def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> W
             info = by_name.get(f"{dist_info}/METADATA")
             if info is None:
                 raise InvalidWheel(f"{where}: {dist_info}/METADATA is missing")
-            metadata = read_member(archive_file, info)
             extra = by_name.get(f"{dist_info}/{VARIANT_JSON}") if variant else None
+            for entry in (info, extra):
+                if entry is not None:
+                    check_dist_info_size(entry, where)
+            metadata = read_member(archive_file, info)
             variant_json = read_member(archive_file, extra) if extra is not None else None
             if metadata is not None and (extra is None or variant_json is not None):
                 return WheelRead(metadata, dist_info, variant_json)
@@ -158,6 +161,8 @@ def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> W
                 raise InvalidWheel(f"{where}: {wanted} is missing")
             member = f"{dist_info}/{VARIANT_JSON}"
             has_member = variant and member in archive.NameToInfo
+            for name in (wanted, member) if has_member else (wanted,):
+                check_dist_info_size(archive.NameToInfo[name], where)
             return WheelRead(
                 archive.read(wanted), dist_info, archive.read(member) if has_member else None
             )

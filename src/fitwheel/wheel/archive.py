@@ -17,6 +17,9 @@ from pathlib import Path
 from fitwheel.errors import InvalidWheel
 
 VARIANT_JSON = "variant.json"
+DIST_INFO_FILE_LIMIT = 32 << 20
+"""The most a `.dist-info` file fitwheel reads (METADATA, variant.json) may claim to hold: a
+real one is kilobytes; a compressed one that unpacks to gigabytes is an attack."""
 
 
 def record_hash(data: bytes) -> str:
@@ -41,9 +44,20 @@ class WheelArchive:
 
     def read_dist_info(self, name: str) -> bytes | None:
         wanted = self.member_path(name)
-        if not any(m.filename == wanted for m in self.members):
+        info = next((m for m in self.members if m.filename == wanted), None)
+        if info is None:
             return None
+        check_dist_info_size(info, str(self.path))
         return self.read(wanted)
+
+
+def check_dist_info_size(info: zipfile.ZipInfo, where: str) -> None:
+    """Refuse a `.dist-info` file larger than `DIST_INFO_FILE_LIMIT` before unpacking it."""
+    if info.file_size > DIST_INFO_FILE_LIMIT:
+        raise InvalidWheel(
+            f"{where}: {info.filename} unpacks to {info.file_size} bytes, more than the "
+            f"{DIST_INFO_FILE_LIMIT} a metadata file may have"
+        )
 
 
 def _check_member(info: zipfile.ZipInfo, where: str) -> None:
