@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fitwheel.errors import ProjectNotFound
+from fitwheel.errors import IndexUnavailable, ProjectNotFound
 from fitwheel.index import fetch_project
-from fitwheel.index.client import IndexClient, Response, ResponseCache
+from fitwheel.index.client import ClientSettings, IndexClient, Response, ResponseCache
 from fitwheel.index.writer import build_index
 from helpers.nginx import requires_nginx, start_nginx
+from helpers.servers import endless_server
 from helpers.variants import make_variant, plain_wheel
 
 
@@ -95,3 +96,15 @@ def test_the_response_cache_is_bounded_least_recently_used_first(
     too_big = ResponseCache(max_bytes=sizes[0] - 1)
     too_big.store("u", "*/*", Response("u", wheel.read_bytes(), "x"), {"ETag": '"1"'})
     assert len(too_big) == 0 and too_big.size == 0
+
+
+def test_a_page_without_end_is_cut_off_with_a_clear_error() -> None:
+    async def main(url: str) -> None:
+        async with IndexClient(ClientSettings(max_body=1 << 20, timeout=20)) as client:
+            await client.project_page(url, "demo")
+
+    with endless_server() as url, pytest.raises(IndexUnavailable) as caught:
+        asyncio.run(main(url))
+    assert str(caught.value) == (
+        f"{url}demo/: the response is larger than 1048576 bytes; that is no index page"
+    )

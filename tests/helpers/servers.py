@@ -2,6 +2,7 @@
 
 with hanging_server() as url: ...        # accepts connections, never answers
 with status_server(500) as url: ...      # every request gets HTTP 500; `.hits` counts them
+with endless_server() as url: ...        # answers 200 with a body that never ends
 """
 
 from __future__ import annotations
@@ -53,6 +54,36 @@ def status_server(status: int) -> Iterator[StatusServer]:
     thread.start()
     try:
         yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _EndlessHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()  # no length: the body ends when the connection does, i.e. never
+        chunk = b"<a href='x'>x</a>" * 4096
+        try:
+            while True:
+                self.wfile.write(chunk)
+        except OSError:
+            return  # the client gave up
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def endless_server() -> Iterator[str]:
+    """A server whose every answer is an HTML body without end."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
     finally:
         server.shutdown()
         server.server_close()

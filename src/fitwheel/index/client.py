@@ -45,6 +45,8 @@ class ClientSettings:
     backoff: float = 0.25
     concurrency: int = 16
     user_agent: str = f"fitwheel/{__version__}"
+    max_body: int = 256 << 20
+    """Bytes a page or variants.json may have (decompressed): past it the server is lying."""
 
     def with_timeout(self, timeout: float) -> ClientSettings:
         return replace(self, timeout=timeout, connect_timeout=min(self.connect_timeout, timeout))
@@ -247,7 +249,7 @@ class IndexClient:
                             raise IndexUnavailable(
                                 f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
                             )
-                        body = await reply.read()
+                        body = await self._body(reply, url)
                         response = Response(
                             url=str(reply.url),
                             body=body,
@@ -262,3 +264,19 @@ class IndexClient:
                 problem = f"connection failed ({exc.__class__.__name__}: {exc})"
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
         raise IndexUnavailable(f"{url}: {problem} ({tries}); check the URL or try again later")
+
+    async def _body(self, reply: aiohttp.ClientResponse, url: str) -> bytes:
+        """The whole body, unless it grows past `max_body` (an endless or bomb response)."""
+        limit = self.settings.max_body
+        too_big = IndexUnavailable(
+            f"{url}: the response is larger than {limit} bytes; that is no index page"
+        )
+        if reply.content_length is not None and reply.content_length > limit:
+            raise too_big
+        chunks, size = [], 0
+        async for chunk in reply.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
