@@ -11,7 +11,7 @@ from fitwheel.errors import IndexUnavailable, ProjectNotFound
 from fitwheel.index import fetch_project
 from fitwheel.index.client import ClientSettings, IndexClient, Response, ResponseCache
 from fitwheel.index.writer import build_index
-from helpers.nginx import requires_nginx, start_nginx
+from helpers.nginx import DOCUMENTED_CONFIG, requires_nginx, start_nginx
 from helpers.servers import endless_server
 from helpers.variants import make_variant, plain_wheel
 
@@ -108,3 +108,46 @@ def test_a_page_without_end_is_cut_off_with_a_clear_error() -> None:
     assert str(caught.value) == (
         f"{url}demo/: the response is larger than 1048576 bytes; that is no index page"
     )
+
+
+@requires_nginx
+@pytest.mark.e2e
+def test_credentials_in_the_index_url_reach_its_every_url_and_no_message(
+    index: Path, tmp_path: Path
+) -> None:
+    users = tmp_path / "users"
+    users.write_text("fleet:{PLAIN}s3cr%t@x\n")
+    site = DOCUMENTED_CONFIG.read_text().replace(
+        "    root /srv/simple;\n",
+        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
+    )
+    with start_nginx(index, tmp_path, site_config=site) as server:
+        # The password as a URL spells it (percent-encoded), as pip accepts it.
+        url = server.url.replace("http://", "http://fleet:s3cr%25t%40x@")
+
+        async def main() -> None:
+            async with IndexClient() as client:
+                page = await client.project_page(url, "demo")
+                assert "@" not in page.url and "s3" not in page.url
+                documents = await client.variants_documents(page)  # same origin: same login
+                assert list(documents) == ["1.0"]
+                with pytest.raises(ProjectNotFound) as caught:
+                    await client.project_page(url, "other")
+                assert "s3" not in str(caught.value) and server.url in str(caught.value)
+
+        asyncio.run(main())
+        log = server.requests()
+    assert log and all('" 200 ' in line or '" 404 ' in line for line in log), log
+
+
+def test_redact_and_origins() -> None:
+    from fitwheel.index.credentials import Credentials, redact
+
+    assert redact("https://u:p@host:8443/simple/") == "https://host:8443/simple/"
+    assert redact("https://host/simple/") == "https://host/simple/"
+    credentials = Credentials()
+    assert credentials.learn("https://u%40corp:p%3Aw@host/simple/") == "https://host/simple/"
+    assert credentials.for_url("https://host:443/files/x.whl") == ("u@corp", "p:w")
+    assert credentials.for_url("http://host/files/x.whl") is None  # another scheme
+    assert credentials.for_url("https://host:8443/files/x.whl") is None  # another port
+    assert credentials.for_url("https://cdn.example/x.whl") is None

@@ -15,7 +15,7 @@ import pytest
 
 from fitwheel.cli.installers import split_profile
 from fitwheel.installers import pip, uv
-from helpers.nginx import requires_nginx, start_nginx
+from helpers.nginx import DOCUMENTED_CONFIG, requires_nginx, start_nginx
 from helpers.serve_fixtures import (
     EXPECTED_TORCH,
     OVERRIDES,
@@ -293,3 +293,33 @@ def test_a_bad_profile_stops_the_installer_and_says_why(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("fitwheel: error:")
     assert str(missing) in result.stderr
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_an_index_that_needs_credentials(served: Served, tmp_path: Path, installer: str) -> None:
+    # The credentials are in the index URL the user gives; every file of that index (variant
+    # or not) then comes through the proxy, which alone knows them: the pages the installer
+    # reads never carry them.
+    users = tmp_path / "users"
+    users.write_text("fleet:{PLAIN}s3cret\n")
+    site = DOCUMENTED_CONFIG.read_text().replace(
+        "    root /srv/simple;\n",
+        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
+    )
+    with start_nginx(served.out, tmp_path, site_config=site) as nginx:
+        index = nginx.url.replace("http://", "http://fleet:s3cret@")
+        python = fresh_venv(tmp_path / "venv")
+        env = clean_env(tmp_path, OVERRIDES["ampere_cu128"])
+        if installer == "pip":
+            args = ["pip", "--python", str(python), "install", "-i", index, *PACKAGES]
+        else:
+            args = ["uv", "pip", "install", "--python", str(python), "-i", index, *PACKAGES]
+        result = run(args, env)
+        log = "\n".join(nginx.requests())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_label(python, "torchlike") == EXPECTED_TORCH["ampere_cu128"]
+    assert "s3cret" not in result.stdout + result.stderr
+    assert " 401 " not in log, log

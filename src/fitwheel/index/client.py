@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 
 from fitwheel import __version__
 from fitwheel.errors import IndexUnavailable, InvalidIndexPage, ProjectNotFound
+from fitwheel.index.credentials import Credentials
 from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, parse_json_page
 from fitwheel.index.local import is_local, local_path, read_local_page
@@ -135,6 +136,8 @@ class IndexClient:
         self.cache = cache if cache is not None else ResponseCache()
         self.requests = 0
         """HTTP requests sent (retries and revalidations included)."""
+        self.credentials = Credentials()
+        """User info from the URLs given, sent to every URL of the same origin."""
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
@@ -165,6 +168,7 @@ class IndexClient:
         name = canonicalize_name(project)
         if is_local(index_url):
             return await asyncio.to_thread(read_local_page, index_url, name)
+        index_url = self.credentials.learn(index_url)
         if is_links_page(index_url):
             return await self._links_page(index_url, name)
         url = index_url.rstrip("/") + f"/{name}/"
@@ -220,10 +224,11 @@ class IndexClient:
 
         if self._session is None:
             raise RuntimeError("IndexClient must be used as an async context manager")
+        url = self.credentials.learn(url)
         cached = self.cache.get(url, accept)
         if cached is not None and cached.fresh_until > time.monotonic():
             return cached.response
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, **self.credentials.headers(url)}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
         if cached is not None and cached.last_modified:

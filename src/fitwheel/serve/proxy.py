@@ -23,6 +23,7 @@ from aiohttp import web
 
 from fitwheel.errors import FitwheelError, UpstreamError
 from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
+from fitwheel.index.credentials import Credentials
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import IndexFile, ProjectPage
@@ -168,7 +169,8 @@ class Proxy:
             # release whose provider table names another provider is not served by them.
             provided_namespaces=BUILTIN_NAMESPACES,
         )
-        streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f))
+        credentials = self._client.credentials
+        streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f, credentials))
         listed = ProjectPage(
             name=resolved.name,
             url=resolved.url,
@@ -199,18 +201,27 @@ class Proxy:
             response.content_type = "application/octet-stream"
             return response
         assert self._files is not None
+        url = self._client.credentials.learn(url)
+        login = self._client.credentials.headers(url)
         try:
-            return await relay(request, self._files, url, headers=headers)
+            return await relay(request, self._files, url, headers=headers, upstream_headers=login)
         except UpstreamError as exc:
             if exc.status != 404:
                 self.failures.append(str(exc))
             raise
 
 
-def _is_streamed(file: IndexFile) -> bool:
-    """Renamed variant wheels and local files go through `/files/`; the rest keep their URL."""
-    basename = unquote(PurePosixPath(urlsplit(file.url).path).name)
-    return basename != file.filename or is_local(file.url)
+def _is_streamed(file: IndexFile, credentials: Credentials) -> bool:
+    """Renamed variant wheels, local files and files on an upstream that needs credentials (only
+    the proxy knows them) go through `/files/`; the rest keep their URL."""
+    parts = urlsplit(file.url)
+    basename = unquote(PurePosixPath(parts.path).name)
+    return (
+        basename != file.filename
+        or is_local(file.url)
+        or "@" in parts.netloc
+        or credentials.for_url(file.url) is not None
+    )
 
 
 def _listed(file: IndexFile, project: str, streamed: bool) -> IndexFile:

@@ -38,9 +38,13 @@ async def relay(
     url: str,
     *,
     headers: Mapping[str, str] | None = None,
+    upstream_headers: Mapping[str, str] | None = None,
 ) -> web.StreamResponse:
-    """Stream `url` to the client of `request`; raise `UpstreamError` before any byte is sent."""
+    """Stream `url` to the client of `request`; raise `UpstreamError` before any byte is sent.
+    `headers` are added to the response, `upstream_headers` (credentials) to the request, which
+    aiohttp drops on a redirect to another origin."""
     sent = {h: request.headers[h] for h in _FORWARDED_REQUEST if h in request.headers}
+    sent.update(upstream_headers or {})
     try:
         upstream = await session.get(url, headers=sent, allow_redirects=True)
     except (TimeoutError, aiohttp.ClientError) as exc:

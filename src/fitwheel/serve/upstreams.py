@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.index.client import IndexClient
+from fitwheel.index.credentials import redact
 from fitwheel.index.model import ProjectPage
 
 
@@ -38,7 +39,6 @@ class Upstreams:
             except ProjectNotFound:
                 continue
             except FitwheelError as exc:
-                raise UpstreamError(url, str(exc)) from None
-        raise ProjectNotFound(
-            f"no upstream has a page for project {name!r} (asked: {', '.join(self.urls)})"
-        )
+                raise UpstreamError(redact(url), str(exc)) from None
+        asked = ", ".join(redact(url) for url in self.urls)
+        raise ProjectNotFound(f"no upstream has a page for project {name!r} (asked: {asked})")

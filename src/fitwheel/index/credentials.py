@@ -1,0 +1,60 @@
+"""Credentials written into index URLs (`https://user:token@host/simple/`).
+
+Applied as pip applies them: to every URL of the same origin (the page, its variants.json,
+its files), sent as HTTP basic auth, and never shown: URLs in messages and in pages fitwheel
+serves carry no user info.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def redact(url: str) -> str:
+    """`url` without its user info (for messages and served pages)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+class Credentials:
+    """The user and password each origin was given in a URL, learnt as URLs are seen."""
+
+    def __init__(self) -> None:
+        self._by_origin: dict[tuple[str, str, int], tuple[str, str]] = {}
+
+    def learn(self, url: str) -> str:
+        """Remember `url`'s user info for its origin; return `url` without it."""
+        parts = urlsplit(url)
+        origin = _origin(url)
+        if origin is not None and parts.username is not None:
+            self._by_origin[origin] = (unquote(parts.username), unquote(parts.password or ""))
+        return redact(url)
+
+    def for_url(self, url: str) -> tuple[str, str] | None:
+        """(user, password) for `url`'s origin, if one was given."""
+        origin = _origin(url)
+        return self._by_origin.get(origin) if origin is not None else None
+
+    def headers(self, url: str) -> dict[str, str]:
+        """The `Authorization` header for `url` (basic auth), or no header."""
+        login = self.for_url(url)
+        if login is None:
+            return {}
+        token = base64.b64encode(f"{login[0]}:{login[1]}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
