@@ -145,9 +145,36 @@ def test_redact_and_origins() -> None:
 
     assert redact("https://u:p@host:8443/simple/") == "https://host:8443/simple/"
     assert redact("https://host/simple/") == "https://host/simple/"
-    credentials = Credentials()
+    credentials = Credentials(environ={"NETRC": "/nonexistent"})
     assert credentials.learn("https://u%40corp:p%3Aw@host/simple/") == "https://host/simple/"
     assert credentials.for_url("https://host:443/files/x.whl") == ("u@corp", "p:w")
     assert credentials.for_url("http://host/files/x.whl") is None  # another scheme
     assert credentials.for_url("https://host:8443/files/x.whl") is None  # another port
     assert credentials.for_url("https://cdn.example/x.whl") is None
+
+
+@requires_nginx
+@pytest.mark.e2e
+def test_credentials_from_the_netrc_file(
+    index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = tmp_path / "users"
+    users.write_text("fleet:{PLAIN}n3trc\n")
+    site = DOCUMENTED_CONFIG.read_text().replace(
+        "    root /srv/simple;\n",
+        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
+    )
+    with start_nginx(index, tmp_path, site_config=site) as server:
+        netrc_file = tmp_path / "netrc"
+        netrc_file.write_text("machine 127.0.0.1 login fleet password n3trc\n")
+        monkeypatch.setenv("NETRC", str(netrc_file))
+
+        async def main() -> None:
+            async with IndexClient() as client:
+                page = await client.project_page(server.url, "demo")
+                assert list(await client.variants_documents(page)) == ["1.0"]
+
+        asyncio.run(main())
+        monkeypatch.setenv("NETRC", str(tmp_path / "missing"))
+        with pytest.raises(IndexUnavailable, match=r"demo/: HTTP 401 Unauthorized"):
+            asyncio.run(main())

@@ -1,4 +1,5 @@
-"""Credentials written into index URLs (`https://user:token@host/simple/`).
+"""Credentials for index hosts: written into index URLs (`https://user:token@host/simple/`),
+else found in the user's netrc file (`$NETRC`, else `~/.netrc`), as pip finds them.
 
 Applied as pip applies them: to every URL of the same origin (the page, its variants.json,
 its files), sent as HTTP basic auth, and never shown: URLs in messages and in pages fitwheel
@@ -8,6 +9,9 @@ serves carry no user info.
 from __future__ import annotations
 
 import base64
+import netrc
+import os
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -33,10 +37,14 @@ def redact(url: str) -> str:
 
 
 class Credentials:
-    """The user and password each origin was given in a URL, learnt as URLs are seen."""
+    """The user and password of each origin: given in a URL (learnt as URLs are seen), else
+    from the netrc file, read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._by_origin: dict[tuple[str, str, int], tuple[str, str]] = {}
+        self._environ = os.environ if environ is None else environ
+        self._netrc: netrc.netrc | None = None
+        self._netrc_read = False
 
     def learn(self, url: str) -> str:
         """Remember `url`'s user info for its origin; return `url` without it."""
@@ -49,7 +57,26 @@ class Credentials:
     def for_url(self, url: str) -> tuple[str, str] | None:
         """(user, password) for `url`'s origin, if one was given."""
         origin = _origin(url)
-        return self._by_origin.get(origin) if origin is not None else None
+        if origin is None:
+            return None
+        login = self._by_origin.get(origin)
+        if login is None:
+            login = self._from_netrc(origin[1])
+        return login
+
+    def _from_netrc(self, host: str) -> tuple[str, str] | None:
+        if not self._netrc_read:
+            self._netrc_read = True
+            home = self._environ.get("HOME") or os.path.expanduser("~")
+            path = self._environ.get("NETRC") or os.path.join(home, ".netrc")
+            try:
+                self._netrc = netrc.netrc(path)
+            except (OSError, netrc.NetrcParseError):
+                self._netrc = None  # no file, or one pip would not read either
+        if self._netrc is None:
+            return None
+        entry = self._netrc.authenticators(host)
+        return (entry[0], entry[2] or "") if entry is not None else None
 
     def headers(self, url: str) -> dict[str, str]:
         """The `Authorization` header for `url` (basic auth), or no header."""
