@@ -11,7 +11,7 @@ from fitwheel.errors import IndexUnavailable, ProjectNotFound
 from fitwheel.index import fetch_project
 from fitwheel.index.client import ClientSettings, IndexClient, Response, ResponseCache
 from fitwheel.index.writer import build_index
-from helpers.nginx import DOCUMENTED_CONFIG, requires_nginx, start_nginx
+from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
 from helpers.servers import endless_server
 from helpers.variants import make_variant, plain_wheel
 
@@ -115,12 +115,7 @@ def test_a_page_without_end_is_cut_off_with_a_clear_error() -> None:
 def test_credentials_in_the_index_url_reach_its_every_url_and_no_message(
     index: Path, tmp_path: Path
 ) -> None:
-    users = tmp_path / "users"
-    users.write_text("fleet:{PLAIN}s3cr%t@x\n")
-    site = DOCUMENTED_CONFIG.read_text().replace(
-        "    root /srv/simple;\n",
-        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
-    )
+    site = basic_auth_site(tmp_path, "fleet", "s3cr%t@x")
     with start_nginx(index, tmp_path, site_config=site) as server:
         # The password as a URL spells it (percent-encoded), as pip accepts it.
         url = server.url.replace("http://", "http://fleet:s3cr%25t%40x@")
@@ -158,12 +153,7 @@ def test_redact_and_origins() -> None:
 def test_credentials_from_the_netrc_file(
     index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    users = tmp_path / "users"
-    users.write_text("fleet:{PLAIN}n3trc\n")
-    site = DOCUMENTED_CONFIG.read_text().replace(
-        "    root /srv/simple;\n",
-        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
-    )
+    site = basic_auth_site(tmp_path, "fleet", "n3trc")
     with start_nginx(index, tmp_path, site_config=site) as server:
         netrc_file = tmp_path / "netrc"
         netrc_file.write_text("machine 127.0.0.1 login fleet password n3trc\n")

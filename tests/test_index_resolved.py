@@ -19,6 +19,7 @@ import pytest
 
 from helpers.catalog import EXPECTED, populate, write_profiles
 from helpers.nginx import NginxServer, requires_nginx, start_nginx
+from helpers.venvs import installed_label
 
 pytestmark = [requires_nginx, pytest.mark.e2e, pytest.mark.slow]
 TARGETS = ("h100", "gtx1080ti", "mi300", "cpu")
@@ -40,15 +41,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NginxServ
         assert result.returncode == 0, result.stderr
     with start_nginx(www, root) as server:
         yield server, root
-
-
-def installed_label(environment: Path, project: str) -> str | None:
-    (dist_info,) = environment.glob(f"lib/python*/site-packages/{project}-*.dist-info")
-    variant = dist_info / "variant.json"
-    if not variant.exists():
-        return None
-    (label,) = json.loads(variant.read_text())["variants"]
-    return str(label)
 
 
 def fresh_venv(path: Path) -> Path:
@@ -89,4 +81,7 @@ def test_stock_installers_get_the_expected_build(
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
     assert result.returncode == 0, result.stderr
     for project in projects:
-        assert installed_label(tmp_path / "env", project) == EXPECTED[(project, target)]
+        assert (
+            installed_label(tmp_path / "env" / "bin" / "python", project)
+            == EXPECTED[(project, target)]
+        )

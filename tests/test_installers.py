@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 
 from fitwheel.cli.installers import split_profile
 from fitwheel.installers import pip, uv
-from helpers.nginx import DOCUMENTED_CONFIG, requires_nginx, start_nginx
+from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
 from helpers.serve_fixtures import (
     EXPECTED_TORCH,
     OVERRIDES,
@@ -23,6 +22,7 @@ from helpers.serve_fixtures import (
     clean_env,
     detect_profile,
 )
+from helpers.venvs import fresh_venv, installed_label
 
 FITWHEEL = [sys.executable, "-m", "fitwheel"]
 PACKAGES = ("visionlike", "fastmath", "sdistonly")
@@ -41,21 +41,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     out = build_index(root)
     with start_nginx(out, root) as nginx:
         yield Served(nginx.url, out, root)
-
-
-def fresh_venv(path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    return path / "bin" / "python"
-
-
-def installed_label(python: Path, dist: str) -> str | None:
-    site = next((python.parent.parent / "lib").glob("python*/site-packages"))
-    (info,) = site.glob(f"{dist}-*.dist-info")
-    variant = info / "variant.json"
-    if not variant.exists():
-        return None
-    (label,) = json.loads(variant.read_text())["variants"]
-    return str(label)
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -303,12 +288,7 @@ def test_an_index_that_needs_credentials(served: Served, tmp_path: Path, install
     # The credentials are in the index URL the user gives; every file of that index (variant
     # or not) then comes through the proxy, which alone knows them: the pages the installer
     # reads never carry them.
-    users = tmp_path / "users"
-    users.write_text("fleet:{PLAIN}s3cret\n")
-    site = DOCUMENTED_CONFIG.read_text().replace(
-        "    root /srv/simple;\n",
-        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
-    )
+    site = basic_auth_site(tmp_path, "fleet", "s3cret")
     with start_nginx(served.out, tmp_path, site_config=site) as nginx:
         index = nginx.url.replace("http://", "http://fleet:s3cret@")
         python = fresh_venv(tmp_path / "venv")

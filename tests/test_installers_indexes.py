@@ -17,6 +17,7 @@ from fitwheel.installers import UnroutableIndex, pip, uv
 from fitwheel.installers.uv_config import config_files, configured_indexes
 from helpers.nginx import requires_nginx, start_nginx
 from helpers.serve_fixtures import OVERRIDES, build_index, clean_env
+from helpers.venvs import fresh_venv, installed_dist_info, installed_label
 
 FITWHEEL = [sys.executable, "-m", "fitwheel"]
 DEAD = "http://127.0.0.1:9/simple/"
@@ -28,25 +29,6 @@ def nginx_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = build_index(root)
     with start_nginx(out, root) as nginx:
         yield nginx.url
-
-
-def fresh_venv(path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    return path / "bin" / "python"
-
-
-def installed_label(python: Path, dist: str) -> str | None:
-    import json
-
-    site = next((python.parent.parent / "lib").glob("python*/site-packages"))
-    infos = list(site.glob(f"{dist}-*.dist-info"))
-    if not infos:
-        return None
-    variant = infos[0] / "variant.json"
-    if not variant.exists():
-        return "plain"
-    (label,) = json.loads(variant.read_text())["variants"]
-    return str(label)
 
 
 def run(
@@ -222,4 +204,4 @@ def test_uv_configured_indexes_go_through_the_proxy_or_stop_the_wrapper(
     assert result.returncode == 2
     (line,) = [x for x in result.stderr.splitlines() if x.strip()]
     assert line.startswith("fitwheel: error:") and str(extra / "uv.toml") in line
-    assert installed_label(Path(args[4]), "typing_shim") is None
+    assert installed_dist_info(Path(args[4]), "typing_shim") is None

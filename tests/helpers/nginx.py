@@ -31,6 +31,19 @@ requires_nginx = pytest.mark.skipif(
 )
 
 
+def basic_auth_site(workdir: Path, user: str, password: str) -> str:
+    """The documented server block behind HTTP basic auth for one user (for `site_config`).
+
+    The password file uses nginx's `{PLAIN}` scheme; nginx ends the password at a `:`.
+    """
+    users = Path(workdir) / "users"
+    users.write_text(f"{user}:{{PLAIN}}{password}\n")
+    return DOCUMENTED_CONFIG.read_text().replace(
+        "    root /srv/simple;\n",
+        f'    root /srv/simple;\n    auth_basic "index";\n    auth_basic_user_file {users};\n',
+    )
+
+
 @dataclass(frozen=True)
 class NginxServer:
     url: str
