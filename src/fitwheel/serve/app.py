@@ -32,6 +32,16 @@ def _error(status: int, message: str) -> web.Response:
     return web.Response(status=status, reason=reason, text=f"fitwheel serve: {message}\n")
 
 
+def _failure(exc: FitwheelError) -> web.Response:
+    """A project that no upstream has is a 404; an upstream failure keeps its status; any
+    other error (a malformed page or variants.json) is the upstream's fault: 502."""
+    if isinstance(exc, ProjectNotFound):
+        return _error(404, str(exc))
+    if isinstance(exc, UpstreamError):
+        return _error(exc.status, str(exc))
+    return _error(502, str(exc))
+
+
 def _page(request: web.Request, body: bytes, etag: str, content_type: str) -> web.Response:
     config = request.app[PROXY_KEY].config
     headers = {
@@ -96,12 +106,8 @@ def make_app(config: ServeConfig) -> web.Application:
             return _error(406, f"offered: {', '.join(OFFERED)}")
         try:
             entry = await proxy.resolved(profile, project)
-        except ProjectNotFound as exc:
-            return _error(404, str(exc))
-        except UpstreamError as exc:
-            return _error(exc.status, str(exc))
         except FitwheelError as exc:
-            return _error(502, str(exc))
+            return _failure(exc)
         body, etag = entry.body(
             JSON_CONTENT_TYPE if content_type == JSON_CONTENT_TYPE else HTML_CONTENT_TYPE
         )
@@ -123,12 +129,8 @@ def make_app(config: ServeConfig) -> web.Application:
                     return _error(404, f"{wanted} has no metadata sidecar upstream")
                 url = listed.metadata_url
             return await proxy.relay_file(request, listed, url)
-        except ProjectNotFound as exc:
-            return _error(404, str(exc))
-        except UpstreamError as exc:
-            return _error(exc.status, str(exc))
         except FitwheelError as exc:
-            return _error(502, str(exc))
+            return _failure(exc)
 
     for prefix in ("", "/p/{profile}"):
         app.router.add_get(prefix + "/simple/", simple_root)
