@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from fitwheel.index.client import IndexClient  # noqa: E402
 from fitwheel.index.writer import build_index  # noqa: E402
 from fitwheel.profile import profile_from_document  # noqa: E402
-from fitwheel.select import choose  # noqa: E402
+from fitwheel.select import Target, choose  # noqa: E402
 from fitwheel.variants.properties import parse_property  # noqa: E402
 from fitwheel.wheel.variant import make_variant  # noqa: E402
 from wheelmaker import make_wheel  # noqa: E402
@@ -195,8 +195,14 @@ def bench_explain(work: Path) -> None:
             files += 20
     build_index(source, work / "www")
     url, process, server = _serve(work / "www", work)
-    profile = profile_from_document(
-        {"variants": {"x86_64": {"level": ["v3", "v2", "v1"]}}}, where="bench"
+    target = Target.of(
+        profile_from_document(
+            {
+                "interpreter": {"python_version": "3.11.7", "platforms": ["linux_x86_64"]},
+                "variants": {"x86_64": {"level": ["v3", "v2", "v1"]}},
+            },
+            where="bench",
+        )
     )
     try:
 
@@ -204,7 +210,7 @@ def bench_explain(work: Path) -> None:
             async with IndexClient() as client:
                 page = await client.project_page(url, "big")
                 documents = await client.variants_documents(page)
-                choices = choose(page, profile, documents)
+                choices = choose(page, target, documents)
                 return len(page.files), client.requests, len(choices)
 
         start = time.perf_counter()

@@ -212,7 +212,7 @@ def test_python_api(tmp_path: Path) -> None:
     profile = detect(sysroot=str(SYSROOTS / "gpu-node"), environ={})
     assert profile.variants.values("amd", "gfx_arch") == ("gfx90a", "gfx942", "gfx1100")
     assert profile.interpreter is not None
-    assert profile.interpreter == probe_interpreter()
+    assert profile.interpreter.table == probe_interpreter()
     document = detect_document(sysroot=str(SYSROOTS / "gpu-node"), environ={})
     assert document["facts"]["amd"] == dict(profile.facts["amd"])
 

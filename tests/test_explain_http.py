@@ -19,8 +19,7 @@ import pytest
 
 from fitwheel.detect import detect
 from fitwheel.index.client import IndexClient
-from fitwheel.providers import BUILTIN_NAMESPACES
-from fitwheel.select import choose
+from fitwheel.select import Target, choose
 from helpers.catalog import EXPECTED, PROFILES, populate, write_profiles
 from helpers.cli import fitwheel
 from helpers.nginx import NginxServer, requires_nginx, start_nginx
@@ -119,7 +118,7 @@ def test_choices_over_http_match_expectations(
     site: tuple[NginxServer, dict[str, Path]], mode: str, profile_name: str
 ) -> None:
     server, profiles = site
-    profile = detect(profile=str(profiles[profile_name]))
+    target = Target.of(detect(profile=str(profiles[profile_name])))
 
     async def main() -> dict[str, tuple[str | None, str | None]]:
         out = {}
@@ -127,7 +126,7 @@ def test_choices_over_http_match_expectations(
             for project in ("torchlike", "xlevel"):
                 page = await client.project_page(server.url + mode + "/", project)
                 documents = await client.variants_documents(page)
-                newest = choose(page, profile, documents, provided_namespaces=BUILTIN_NAMESPACES)[0]
+                newest = choose(page, target, documents)[0]
                 assert newest.chosen is not None, newest.reason
                 out[project] = (newest.label, newest.chosen.filename)
         return out

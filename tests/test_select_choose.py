@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+import pytest
 from packaging.tags import Tag
 
+from fitwheel.errors import InvalidProfile
 from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.profile import Profile, profile_from_document
-from fitwheel.select import choose, resolve_page
-from fitwheel.select.tags import marker_environment, profile_tags
+from fitwheel.select import Target, choose, resolve_page
 from fitwheel.variants.metadata import SCHEMA_PEP825, VariantsDocument, parse_variants_document
 
 BASE = "https://files.example.org/"
@@ -31,9 +32,9 @@ def page(*names: str, **extra: dict[str, object]) -> ProjectPage:
 
 def profile(
     variants: dict[str, dict[str, list[str]]], interpreter: dict[str, object] | None = None
-) -> Profile:
+) -> Target:
     data: dict[str, object] = {"variants": variants, "interpreter": interpreter or CP311}
-    return profile_from_document(data, where="test profile")
+    return Target.of(profile_from_document(data, where="test profile"))
 
 
 def document(
@@ -61,21 +62,39 @@ V3 = {"x86_64": {"level": ["v3", "v2", "v1"]}}
 
 
 def test_profile_tags_follow_the_interpreter_table() -> None:
-    tags = profile_tags(profile({}))
+    tags = profile({}).tags
     assert tags[0] == Tag("cp311", "cp311", "manylinux_2_28_x86_64")
     assert Tag("py3", "none", "any") in tags
     assert Tag("cp312", "cp312", "manylinux_2_28_x86_64") not in tags
     assert tags.index(Tag("cp311", "abi3", "manylinux_2_17_x86_64")) < tags.index(
         Tag("py3", "none", "any")
     )
-    environment = marker_environment(profile({}))
+    environment = profile({}).environment
     assert environment["python_version"] == "3.11"
+    assert environment["python_full_version"] == "3.11.7"
 
 
-def test_no_interpreter_table_means_this_interpreter() -> None:
-    from packaging.tags import sys_tags
+def test_a_target_needs_an_interpreter_table() -> None:
+    """Selection never falls back to the running interpreter: the edge must fill it in."""
+    with pytest.raises(InvalidProfile, match=r"hand-made: no \[interpreter\] table"):
+        Target.of(Profile(source="hand-made"))
 
-    assert profile_tags(Profile()) == list(sys_tags())
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"python_version": 3.11}, "python_version must be X.Y or X.Y.Z"),
+        ({"python_version": "3.1000000000"}, "python_version must be X.Y or X.Y.Z"),
+        ({"python_version": "3.11", "platforms": 7}, "platforms must be a list of strings"),
+        ({"python_version": "3.11", "abis": ["cp311", 3]}, "abis must be a list of strings"),
+        ({"python_version": "3.11", "os": ["linux"]}, "os must be a string"),
+    ],
+)
+def test_a_bad_interpreter_table_fails_when_the_profile_is_read(
+    table: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidProfile, match=rf"^p\.toml: \[interpreter\] {message}"):
+        profile_from_document({"interpreter": table}, where="p.toml")
 
 
 def test_variant_order_beats_tag_order_and_reasons_name_the_winner() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel.detect import detect
 from fitwheel.index.client import ClientSettings
-from fitwheel.profile import load_profile
 from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
 from fitwheel.serve.negotiation import negotiate
 from fitwheel.serve.server import BackgroundServer
@@ -61,7 +61,9 @@ def proxy(
 ) -> BackgroundServer:
     names = profiles or ("ampere_cu128",)
     table = {
-        (DEFAULT_PROFILE if len(names) == 1 else n): load_profile(served.profiles / f"{n}.json")
+        (DEFAULT_PROFILE if len(names) == 1 else n): detect(
+            profile=str(served.profiles / f"{n}.json")
+        )
         for n in names
     }
     config = ServeConfig(Upstreams(upstreams or (served.url,)), table)

@@ -9,12 +9,22 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment as packaging_environment
 
-from fitwheel.variants.markers import default_environment
+from fitwheel.detect import detect
+from fitwheel.select import Target
 from helpers.serve_fixtures import OVERRIDES, build_index, clean_env
 
+# The two names an `[interpreter]` table cannot give: a detected target leaves them empty.
+_NOT_IN_A_PROFILE = ("platform_release", "platform_version")
 
-def test_marker_environment_is_packagings() -> None:
-    assert default_environment() == {**packaging_environment(), "extra": ""}
+
+def test_a_detected_targets_marker_environment_is_packagings() -> None:
+    """Derived from the probed `[interpreter]` table alone, without looking at `platform`."""
+    environment = dict(Target.of(detect()).environment)
+    expected = {**packaging_environment(), "extra": ""}
+    for name in _NOT_IN_A_PROFILE:
+        assert environment.pop(name) == ""
+        expected.pop(name)
+    assert environment == expected
 
 
 @pytest.mark.slow

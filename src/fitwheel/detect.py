@@ -37,11 +37,16 @@ def detect(
     `profile` (else `FITWHEEL_PROFILE`) names a profile file; `sysroot` reads the Linux
     pseudo-files under another root and skips the live driver probes. Raises `FitwheelError`
     for a malformed override or profile, never for what a probe could not find out.
+    Profiles from here carry `provided_namespaces`: fitwheel's providers stand behind them.
     """
     from fitwheel.profile import profile_from_document
+    from fitwheel.providers import BUILTIN_NAMESPACES
 
     document = detect_document(sysroot, timeout, use_cache, environ, profile)
-    return profile_from_document(document, where=document.get("fitwheel", {}).get("source", ""))
+    source = document.pop("fitwheel")["source"]
+    return profile_from_document(
+        document, where=source, provided_namespaces=frozenset(BUILTIN_NAMESPACES)
+    )
 
 
 def detect_document(
@@ -117,13 +122,17 @@ def check_overrides(environ: Mapping[str, str]) -> None:
 
 def profile_document(path: str) -> dict[str, Any]:
     """A profile file as a full document: `[variants.NS]` as written, the other namespaces from
-    `[facts]` through the providers, and the running interpreter when `[interpreter]` is absent."""
+    `[facts]` through the providers, and the running interpreter when `[interpreter]` is absent.
+
+    The file is validated as written first, so an error names the file, not a later stage.
+    """
     from fitwheel.errors import InvalidProfile
     from fitwheel.probe.interpreter import probe_interpreter
-    from fitwheel.profile import load_profile, profile_to_document
+    from fitwheel.profile import profile_from_document, read_profile_document
     from fitwheel.providers import BUILTIN_NAMESPACES, provider
 
-    document = profile_to_document(load_profile(path))
+    document = read_profile_document(path)
+    profile_from_document(document, where=path)
     facts = document.get("facts", {})
     variants: dict[str, Any] = dict(document.get("variants", {}))
     for namespace in BUILTIN_NAMESPACES:

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 from fitwheel.cli._common import add_format_option
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
-    from fitwheel.profile import Profile
     from fitwheel.select import ReleaseChoice
 
 
@@ -58,25 +55,6 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def target_profile(path: str | None) -> tuple[Profile, Collection[str] | None]:
-    """The target's profile and the namespaces fitwheel has providers for.
-
-    Through `fitwheel.detect` where it exists, so a profile's `[facts]` go through the same
-    providers as a detected machine; otherwise the file as written, or this interpreter with
-    no variant support.
-    """
-    try:
-        from fitwheel.detect import detect
-        from fitwheel.providers import BUILTIN_NAMESPACES
-    except ImportError:
-        from fitwheel.profile import Profile, load_profile
-
-        if path is not None:
-            return load_profile(path), None
-        return Profile(source="running interpreter"), None
-    return detect(profile=path), BUILTIN_NAMESPACES
-
-
 def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
     chosen = None
     if choice.chosen is not None:
@@ -96,14 +74,15 @@ def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from fitwheel.cli._common import print_json
+    from fitwheel.detect import detect
     from fitwheel.index import fetch_project
-    from fitwheel.select import choose
+    from fitwheel.select import Target, choose
 
-    profile, namespaces = target_profile(args.profile)
+    profile = detect(profile=args.profile)
     page, documents = fetch_project(
         args.index_url, args.project, timeout=args.timeout, retries=args.retries
     )
-    choices = choose(page, profile, documents, provided_namespaces=namespaces)
+    choices = choose(page, Target.of(profile), documents)
     if args.format == "json":
         print_json({"project": page.name, "releases": [choice_to_json(c) for c in choices]})
     else:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fitwheel.index.model import ProjectPage
+    from fitwheel.select.choose import Documents
 
 _PROGRESS_FROM = 200
 
@@ -62,20 +66,22 @@ class _Progress:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from fitwheel.index.writer import build_index
+    from fitwheel.detect import detect
+    from fitwheel.index.writer import Resolve, build_index
+    from fitwheel.select import Target, resolve_page
 
-    profile, namespaces = None, None
-    if args.profile is not None:
-        from fitwheel.cli.explain import target_profile
+    profile = None if args.profile is None else detect(profile=args.profile)
+    resolve: Resolve | None = None
+    if profile is not None:
+        target = Target.of(profile)
 
-        profile, namespaces = target_profile(args.profile)
+        def resolved(page: ProjectPage, documents: Documents) -> ProjectPage:
+            # Only each release's chosen file, under the name a stock installer takes.
+            return resolve_page(page, target, documents, only_chosen=True)
+
+        resolve = resolved
     report = build_index(
-        args.source,
-        args.output,
-        base_url=args.base_url,
-        profile=profile,
-        provided_namespaces=namespaces,
-        progress=_Progress(),
+        args.source, args.output, base_url=args.base_url, resolve=resolve, progress=_Progress()
     )
     kind = f"resolved index for {profile.source}" if profile is not None else "index"
     print(

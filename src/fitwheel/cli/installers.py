@@ -11,10 +11,7 @@ import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from fitwheel.profile import Profile
+from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
@@ -56,6 +53,7 @@ def split_profile(args: Sequence[str]) -> tuple[str | None, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fitwheel.detect import detect
     from fitwheel.installers.proxy import run_behind_proxy, run_command
 
     profile_path, installer_args = split_profile(args.installer_args)
@@ -68,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         with _scratch(pip_plan.reads_files) as scratch:
             status = run_behind_proxy(
                 pip_plan.upstreams,
-                lambda: _profile(profile_path),
+                lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
                 installer="pip",
             )
@@ -81,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     return _finished(
         run_behind_proxy(
             uv_plan.upstreams,
-            lambda: _profile(profile_path),
+            lambda: detect(profile=profile_path),
             lambda url: uv.proxied_command(uv_plan, url),
             installer="uv",
         )
@@ -121,9 +119,3 @@ def _finished(status: int) -> int:
                 stream.flush()
         os._exit(status)
     return status
-
-
-def _profile(path: str | None) -> Profile:
-    from fitwheel.detect import detect
-
-    return detect(profile=path)

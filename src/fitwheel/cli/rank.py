@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     from fitwheel.cli._common import print_json
     from fitwheel.detect import detect
-    from fitwheel.providers import BUILTIN_NAMESPACES
+    from fitwheel.select import Target
     from fitwheel.variants.ordering import rank
     from fitwheel.wheel.generate import read_variants_json
 
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         document,
         profile.variants,
         enabled_optional=args.enable_provider,
-        provided_namespaces=BUILTIN_NAMESPACES,
+        environment=Target.of(profile).environment,
+        provided_namespaces=profile.provided_namespaces,
     )
     if args.format == "json":
         print_json(ranking.to_json())

@@ -20,14 +20,13 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
-from packaging.tags import Tag
 from packaging.version import Version
 
 from fitwheel.errors import FitwheelError, VariantMetadataConflict
@@ -49,10 +48,16 @@ from fitwheel.index.scan import (
     record_of,
     unchanged,
 )
-from fitwheel.profile import Profile
-from fitwheel.variants.metadata import VariantsDocument, dumps_variants_document
+from fitwheel.variants.metadata import (
+    VariantsDocument,
+    dumps_variants_document,
+    loads_variants_document,
+)
 
 STATE_FILE = ".fitwheel-index.json"
+
+Resolve = Callable[[ProjectPage, Mapping[str, VariantsDocument | str]], ProjectPage]
+"""A resolved index's page transformation: (full page, release documents) -> published page."""
 _STATE_FORMAT = 2
 
 
@@ -226,12 +231,11 @@ def _release_documents(
 
 @dataclass(frozen=True)
 class _Target:
-    """How every project page is written: link form, and for a resolved index, its target."""
+    """How every project page is written: link form, and for a resolved index, the page
+    transformation (e.g. `fitwheel.select.resolve_page` bound to a target)."""
 
     base_url: str | None
-    profile: Profile | None
-    tags: Sequence[Tag] | None
-    provided_namespaces: Collection[str] | None
+    resolve: Resolve | None
 
 
 @dataclass(frozen=True)
@@ -307,10 +311,10 @@ _PARALLEL_FROM = 512
 
 def _build_projects(tasks: Sequence[_ProjectTask]) -> Iterator[_ProjectResult]:
     """`_build_project` of each task, in order: in worker processes for a large plain index
-    (reading is CPU-bound: hashing, unzipping); a resolved index's profile stays here."""
+    (reading is CPU-bound: hashing, unzipping); a resolved index's transformation stays here."""
     todo = sum(len(t.todo) for t in tasks)
     workers = min(todo // (_PARALLEL_FROM // 2), os.cpu_count() or 1)
-    if workers < 2 or any(t.target.profile is not None for t in tasks):
+    if workers < 2 or any(t.target.resolve is not None for t in tasks):
         yield from map(_build_project, tasks)
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -328,12 +332,14 @@ def build_index(
     output: str | Path,
     *,
     base_url: str | None = None,
-    profile: Profile | None = None,
-    tags: Sequence[Tag] | None = None,
-    provided_namespaces: Collection[str] | None = None,
+    resolve: Resolve | None = None,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Write (or update) the static index of `source` into `output`; see the module docstring."""
+    """Write (or update) the static index of `source` into `output`; see the module docstring.
+
+    `resolve` makes a resolved index: it receives each project's full page and its releases'
+    variants documents, and returns the page to publish (only files it keeps are written).
+    """
     source, output = Path(source).resolve(), Path(output).resolve()
     if not source.is_dir():
         raise FitwheelError(f"{source}: not a folder")
@@ -343,7 +349,7 @@ def build_index(
     state = _load_state(output, source)
     records: Mapping[str, Any] = state.get("files", {})
     listing = list_folder(source)
-    target = _Target(base_url, profile, tags, provided_namespaces)
+    target = _Target(base_url, resolve)
     tasks = []
     for project, paths in sorted(listing.projects.items()):
         known, todo = [], []
@@ -437,22 +443,12 @@ def _write_project(
     unique = {Version(v) for v in dict.fromkeys(f.version for f in files)}  # first spelling wins
     versions = tuple(str(v) for v in sorted(unique))
     page = ProjectPage(name=name, url="", files=tuple(entries), versions=versions)
-    if target.profile is not None:
-        from fitwheel.select import resolve_page
-        from fitwheel.variants.metadata import loads_variants_document
-
+    if target.resolve is not None:
         parsed: dict[str, VariantsDocument | str] = {
             version: loads_variants_document(data, where=os.path.join(writer.root, name, filename))
             for version, (filename, data) in documents.items()
         }
-        page = resolve_page(
-            page,
-            target.profile,
-            parsed,
-            tags=target.tags,
-            provided_namespaces=target.provided_namespaces,
-            only_chosen=True,
-        )
+        page = target.resolve(page, parsed)
     listed = []
     for entry in page.files:
         what = origin[entry.url]

@@ -8,7 +8,7 @@ wheels (tag priority, then build number); then the sdist. Yanked files and files
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -19,8 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from fitwheel.index.filenames import DistributionName, FileKind, classify
 from fitwheel.index.model import IndexFile, ProjectPage
-from fitwheel.profile import Profile
-from fitwheel.select.tags import marker_environment, profile_tags, python_full_version
+from fitwheel.select.target import Target
 from fitwheel.variants.metadata import VariantsDocument
 from fitwheel.variants.ordering import Ranking, rank
 from fitwheel.variants.properties import NULL_LABEL
@@ -70,37 +69,11 @@ class _Candidate:
         return self.name.wheel.build if self.name.wheel is not None else ()
 
 
-@dataclass(frozen=True)
-class _Target:
-    """What every release is checked against, computed once per page."""
+def choose(page: ProjectPage, target: Target, documents: Documents) -> tuple[ReleaseChoice, ...]:
+    """Choose a file per release of `page` for `target`, newest release first.
 
-    profile: Profile
-    tag_positions: Mapping[Tag, int]
-    python_version: str
-    environment: Mapping[str, str]
-    provided_namespaces: Collection[str] | None
-
-
-def choose(
-    page: ProjectPage,
-    profile: Profile,
-    documents: Documents,
-    *,
-    tags: Sequence[Tag] | None = None,
-    provided_namespaces: Collection[str] | None = None,
-) -> tuple[ReleaseChoice, ...]:
-    """Choose a file per release of `page` for `profile`, newest release first.
-
-    `documents` is what `IndexClient.variants_documents` returns; `tags` defaults to the
-    profile's (`profile_tags`); `provided_namespaces` as in `fitwheel.variants.ordering.rank`.
+    `documents` is what `IndexClient.variants_documents` returns.
     """
-    target = _Target(
-        profile=profile,
-        tag_positions={tag: i for i, tag in enumerate(tags or profile_tags(profile))},
-        python_version=python_full_version(profile),
-        environment=marker_environment(profile),
-        provided_namespaces=provided_namespaces,
-    )
     by_version: dict[Version, VariantsDocument | str] = {}
     for key, value in documents.items():
         try:
@@ -134,7 +107,7 @@ def _choose_release(
     files: list[tuple[IndexFile, DistributionName]],
     document: object,
     source: str,
-    target: _Target,
+    target: Target,
 ) -> ReleaseChoice:
     ranking = None
     if isinstance(document, VariantsDocument):
@@ -142,7 +115,7 @@ def _choose_release(
             document,
             target.profile.variants,
             environment=target.environment,
-            provided_namespaces=target.provided_namespaces,
+            provided_namespaces=target.profile.provided_namespaces,
         )
     candidates: list[_Candidate] = []
     unusable: list[Rejection] = []
@@ -175,7 +148,7 @@ def _candidate(
     document: object,
     ranking: Ranking | None,
     source: str,
-    target: _Target,
+    target: Target,
 ) -> _Candidate | str:
     """The file as a candidate, or the reason it cannot be one."""
     if file.is_yanked:
@@ -266,15 +239,9 @@ def _why_lost(loser: _Candidate, winner: _Candidate, ranking: Ranking | None) ->
 
 
 def resolve_page(
-    page: ProjectPage,
-    profile: Profile,
-    documents: Documents,
-    *,
-    tags: Sequence[Tag] | None = None,
-    provided_namespaces: Collection[str] | None = None,
-    only_chosen: bool = False,
+    page: ProjectPage, target: Target, documents: Documents, *, only_chosen: bool = False
 ) -> ProjectPage:
-    """The page as a stock installer should see it for `profile`.
+    """The page as a stock installer should see it for `target`.
 
     For each release, the chosen variant wheel (if a variant was chosen) stays under its
     label-less filename with the same URL and hashes; the other variant wheels and the
@@ -282,7 +249,7 @@ def resolve_page(
     is dropped too. Every other file stays as it was, unless `only_chosen`, where each
     release keeps only its chosen file.
     """
-    choices = choose(page, profile, documents, tags=tags, provided_namespaces=provided_namespaces)
+    choices = choose(page, target, documents)
     chosen = {(c.chosen.filename, c.chosen.url): c for c in choices if c.chosen is not None}
     shadowed = set()
     for choice in choices:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fitwheel.detect import detect
 from fitwheel.errors import InvalidProfile
 from fitwheel.profile import Profile
 from fitwheel.serve.app import DEFAULT_PROFILE
@@ -18,15 +19,11 @@ def single_profile(path: str | None) -> dict[str, Profile]:
     Profile files are read as `fitwheel detect --profile` reads them: `[facts]` go through the
     built-in providers, and a file without `[interpreter]` means the running interpreter.
     """
-    from fitwheel.detect import detect
-
     return {DEFAULT_PROFILE: detect(profile=path)}
 
 
 def fleet_profiles(directory: str | Path) -> dict[str, Profile]:
     """`NAME.toml` (or `NAME.json`) in `directory` -> served at `/p/NAME/simple/`."""
-    from fitwheel.detect import detect
-
     root = Path(directory)
     if not root.is_dir():
         raise InvalidProfile(f"--profiles {str(root)!r}: not a folder")

@@ -34,9 +34,7 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
-from fitwheel.providers import BUILTIN_NAMESPACES
-from fitwheel.select import resolve_page
-from fitwheel.select.tags import profile_tags
+from fitwheel.select import Target, resolve_page
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
@@ -100,7 +98,7 @@ class Proxy:
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
         # Computed once per profile: they cost milliseconds per page otherwise.
-        self._tags = {name: profile_tags(p) for name, p in config.profiles.items()}
+        self._targets = {name: Target.of(p) for name, p in config.profiles.items()}
         self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
         self._failed: dict[tuple[str, str], tuple[float, FitwheelError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
@@ -151,7 +149,6 @@ class Proxy:
         return bodies[as_json]
 
     async def _resolve(self, profile_name: str, project: str) -> Resolved:
-        profile = self.config.profiles[profile_name]
         try:
             page = await self.config.upstreams.project_page(self._client, project)
             documents = await self._client.variants_documents(page)
@@ -160,15 +157,7 @@ class Proxy:
             self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
         self._failed.pop((profile_name, project), None)
-        resolved = resolve_page(
-            page,
-            profile,
-            documents,
-            tags=self._tags[profile_name],
-            # Profiles come through detection, so fitwheel's providers stand behind them: a
-            # release whose provider table names another provider is not served by them.
-            provided_namespaces=BUILTIN_NAMESPACES,
-        )
+        resolved = resolve_page(page, self._targets[profile_name], documents)
         credentials = self._client.credentials
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f, credentials))
         listed = ProjectPage(

@@ -194,48 +194,15 @@ class _Parser:
             raise self.error(f"{text!r}: {exc}") from None
 
 
-def default_environment() -> dict[str, str]:
-    """PEP 508 values of the running interpreter, with an empty `extra`.
-
-    Built from PEP 508's table of Python equivalents (the values `packaging.markers` gives;
-    a test holds them equal) rather than by importing `packaging.markers`: every resolved
-    page needs the environment, and only a release with markers needs the parser.
-    """
-    import os
-    import platform
-    import sys
-
-    version = sys.implementation.version
-    implementation_version = f"{version.major}.{version.minor}.{version.micro}"
-    if version.releaselevel != "final":
-        implementation_version += f"{version.releaselevel[0]}{version.serial}"
-    return {
-        "implementation_name": sys.implementation.name,
-        "implementation_version": implementation_version,
-        "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "sys_platform": sys.platform,
-        "extra": "",
-    }
-
-
 def evaluate_marker(
     marker: str,
     *,
-    environment: Mapping[str, str] | None = None,
+    environment: Mapping[str, str],
     variant: VariantContext | None = None,
 ) -> bool:
-    """Evaluate `marker`; standard names come from `environment` (default: this interpreter)."""
-    env = default_environment()
-    if environment is not None:
-        env.update(environment)
-    return _Parser(marker, env, variant).parse()
+    """Evaluate `marker`; standard names come from `environment` (the target's, e.g.
+    `Interpreter.marker_environment`): this module never looks at the running interpreter."""
+    return _Parser(marker, {"extra": "", **environment}, variant).parse()
 
 
 def split_requirement(specifier: str) -> tuple[str, str | None]:
@@ -250,7 +217,7 @@ def split_requirement(specifier: str) -> tuple[str, str | None]:
 def requirement_applies(
     specifier: str,
     *,
-    environment: Mapping[str, str] | None = None,
+    environment: Mapping[str, str],
     variant: VariantContext | None = None,
 ) -> bool:
     """Whether a dependency specifier's marker (if any) holds for this target and wheel."""
@@ -261,7 +228,7 @@ def requirement_applies(
 def applicable_requirements(
     specifiers: Iterable[str],
     *,
-    environment: Mapping[str, str] | None = None,
+    environment: Mapping[str, str],
     variant: VariantContext | None = None,
 ) -> list[str]:
     return [

@@ -12,6 +12,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from fitwheel.errors import InvalidMarker
+from fitwheel.variants.known_providers import builtin_refusal, provider_project
+from fitwheel.variants.markers import evaluate_marker
 from fitwheel.variants.metadata import VariantsDocument
 from fitwheel.variants.properties import VariantDescription
 from fitwheel.variants.support import SupportedProperties
@@ -60,9 +63,6 @@ def effective_support(
     document, is reported as served by an unknown provider; one inside it is served only when
     the document's provider entry fits the built-in (`known_providers.builtin_refusal`).
     """
-    from fitwheel.variants.known_providers import builtin_refusal, provider_project
-    from fitwheel.variants.markers import evaluate_marker
-
     namespaces = dict(supported.namespaces)
     unavailable: dict[str, str] = {}
     used = set().union(*(d.namespaces for d in document.variants.values()))
@@ -80,7 +80,7 @@ def effective_support(
         if (
             provider is not None
             and provider.enable_if is not None
-            and not evaluate_marker(provider.enable_if, environment=environment)
+            and not _enabled(provider.enable_if, namespace, environment)
         ):
             namespaces.pop(namespace, None)
             unavailable[namespace] = (
@@ -114,6 +114,15 @@ def effective_support(
     return EffectiveSupport(
         SupportedProperties(MappingProxyType(namespaces)), MappingProxyType(unavailable)
     )
+
+
+def _enabled(marker: str, namespace: str, environment: Mapping[str, str] | None) -> bool:
+    if environment is None:
+        raise InvalidMarker(
+            f"the provider of namespace {namespace!r} has an enable-if marker ({marker!r}), "
+            "so ranking needs the target's marker environment (Target.environment)"
+        )
+    return evaluate_marker(marker, environment=environment)
 
 
 def rank(
