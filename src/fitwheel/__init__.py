@@ -1,3 +1,174 @@
-"""fitwheel: install the build of a Python package that fits the machine (wheel variants, PEP 825)."""
+"""fitwheel: install the build of a Python package that fits the machine (wheel variants, PEP 825).
 
-__version__ = "0.1.0"
+The public API, for tool authors. Names load on first use, so `import fitwheel` stays cheap
+(the CLI and the vendorable runtime never pay for aiohttp or packaging they do not need):
+
+    import fitwheel
+
+    profile = fitwheel.detect()                       # or fitwheel.detect(profile="h100.toml")
+    page, documents = fitwheel.fetch_project("https://pypi.org/simple/", "torch")
+    for choice in fitwheel.choose(page, fitwheel.Target.of(profile), documents):
+        print(choice.version, choice.chosen and choice.chosen.filename, choice.reason)
+
+Every error a user can hit is a `FitwheelError` subclass carrying what was wrong and where.
+See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from fitwheel._version import __version__
+
+if TYPE_CHECKING:
+    from fitwheel.detect import detect
+    from fitwheel.errors import (
+        FitwheelError,
+        IndexUnavailable,
+        InstallerNotFound,
+        InvalidIndexPage,
+        InvalidLabel,
+        InvalidMarker,
+        InvalidOverride,
+        InvalidProfile,
+        InvalidProperty,
+        InvalidVariantMetadata,
+        InvalidVariantWheelFilename,
+        InvalidWheel,
+        ProjectNotFound,
+        UnknownBuildProperty,
+        UnroutableIndex,
+        UpstreamError,
+        VariantMetadataConflict,
+    )
+    from fitwheel.index import Documents, fetch_project, fetch_project_async
+    from fitwheel.index.client import ClientSettings, IndexClient
+    from fitwheel.index.model import IndexFile, ProjectPage
+    from fitwheel.index.writer import BuildReport, build_index
+    from fitwheel.profile import Interpreter, Profile, load_profile, profile_from_document
+    from fitwheel.select import Rejection, ReleaseChoice, Target, choose, resolve_page
+    from fitwheel.variants.filename import VariantWheelFilename, parse_variant_wheel_filename
+    from fitwheel.variants.merge import merge_documents
+    from fitwheel.variants.metadata import (
+        VariantsDocument,
+        loads_variants_document,
+        parse_variants_document,
+    )
+    from fitwheel.variants.ordering import Ranking, rank
+    from fitwheel.variants.properties import VariantProperty, hash_label, parse_property
+    from fitwheel.variants.support import SupportedProperties
+    from fitwheel.wheel.generate import generate_variants_json
+    from fitwheel.wheel.variant import inspect_wheel, make_variant, unmake_variant
+
+__all__ = [
+    "BuildReport",
+    "ClientSettings",
+    "Documents",
+    "FitwheelError",
+    "IndexClient",
+    "IndexFile",
+    "IndexUnavailable",
+    "InstallerNotFound",
+    "Interpreter",
+    "InvalidIndexPage",
+    "InvalidLabel",
+    "InvalidMarker",
+    "InvalidOverride",
+    "InvalidProfile",
+    "InvalidProperty",
+    "InvalidVariantMetadata",
+    "InvalidVariantWheelFilename",
+    "InvalidWheel",
+    "Profile",
+    "ProjectNotFound",
+    "ProjectPage",
+    "Ranking",
+    "Rejection",
+    "ReleaseChoice",
+    "SupportedProperties",
+    "Target",
+    "UnknownBuildProperty",
+    "UnroutableIndex",
+    "UpstreamError",
+    "VariantMetadataConflict",
+    "VariantProperty",
+    "VariantWheelFilename",
+    "VariantsDocument",
+    "__version__",
+    "build_index",
+    "choose",
+    "detect",
+    "fetch_project",
+    "fetch_project_async",
+    "generate_variants_json",
+    "hash_label",
+    "inspect_wheel",
+    "load_profile",
+    "loads_variants_document",
+    "make_variant",
+    "merge_documents",
+    "parse_property",
+    "parse_variant_wheel_filename",
+    "parse_variants_document",
+    "profile_from_document",
+    "rank",
+    "resolve_page",
+    "unmake_variant",
+]
+
+# Where each public name is defined; loaded on first access (`__getattr__`).
+_MODULES = {
+    "fitwheel.detect": ("detect",),
+    "fitwheel.errors": (
+        "FitwheelError",
+        "IndexUnavailable",
+        "InstallerNotFound",
+        "InvalidIndexPage",
+        "InvalidLabel",
+        "InvalidMarker",
+        "InvalidOverride",
+        "InvalidProfile",
+        "InvalidProperty",
+        "InvalidVariantMetadata",
+        "InvalidVariantWheelFilename",
+        "InvalidWheel",
+        "ProjectNotFound",
+        "UnknownBuildProperty",
+        "UnroutableIndex",
+        "UpstreamError",
+        "VariantMetadataConflict",
+    ),
+    "fitwheel.index": ("Documents", "fetch_project", "fetch_project_async"),
+    "fitwheel.index.client": ("ClientSettings", "IndexClient"),
+    "fitwheel.index.model": ("IndexFile", "ProjectPage"),
+    "fitwheel.index.writer": ("BuildReport", "build_index"),
+    "fitwheel.profile": ("Interpreter", "Profile", "load_profile", "profile_from_document"),
+    "fitwheel.select": ("Rejection", "ReleaseChoice", "Target", "choose", "resolve_page"),
+    "fitwheel.variants.filename": ("VariantWheelFilename", "parse_variant_wheel_filename"),
+    "fitwheel.variants.merge": ("merge_documents",),
+    "fitwheel.variants.metadata": (
+        "VariantsDocument",
+        "loads_variants_document",
+        "parse_variants_document",
+    ),
+    "fitwheel.variants.ordering": ("Ranking", "rank"),
+    "fitwheel.variants.properties": ("VariantProperty", "hash_label", "parse_property"),
+    "fitwheel.variants.support": ("SupportedProperties",),
+    "fitwheel.wheel.generate": ("generate_variants_json",),
+    "fitwheel.wheel.variant": ("inspect_wheel", "make_variant", "unmake_variant"),
+}
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fitwheel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from fitwheel.errors import FitwheelError
+from fitwheel.errors import InvalidOverride
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 
 PROFILE_ENV = "FITWHEEL_PROFILE"
 DEFAULT_TIMEOUT = 10.0
-
-
-class InvalidOverride(FitwheelError):
-    """An override environment variable has a value that cannot be understood."""
 
 
 def detect(

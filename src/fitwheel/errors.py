@@ -31,6 +31,10 @@ class InvalidProfile(FitwheelError):
     """A profile file is malformed."""
 
 
+class InvalidOverride(FitwheelError):
+    """An override environment variable (`FITWHEEL_CUDA_DRIVER`, ...) cannot be understood."""
+
+
 class InvalidMarker(FitwheelError):
     """A dependency specifier's marker cannot be parsed or evaluated."""
 
@@ -67,3 +71,8 @@ class UpstreamError(FitwheelError):
 
 class InstallerNotFound(FitwheelError):
     """`fitwheel pip` / `fitwheel uv` cannot find the installer it wraps."""
+
+
+class UnroutableIndex(FitwheelError):
+    """The installer would read an index from somewhere the wrapper cannot put the proxy in
+    front of; running it anyway would quietly install builds that were never chosen."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from fitwheel import __version__
+from fitwheel._version import __version__
 from fitwheel.errors import FitwheelError
 
 TYPE_CHECKING = False

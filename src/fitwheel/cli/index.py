@@ -7,8 +7,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fitwheel.index import Documents
     from fitwheel.index.model import ProjectPage
-    from fitwheel.select.choose import Documents
 
 _PROGRESS_FROM = 200
 

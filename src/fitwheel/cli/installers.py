@@ -11,7 +11,10 @@ import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fitwheel.installers.proxy import ProxiedRun
 
 
 def add_parser(subparsers: Any) -> None:
@@ -64,26 +67,33 @@ def run(args: argparse.Namespace) -> int:
         if not pip_plan.proxied:
             return run_command(pip.pip_argv(pip_plan.args))
         with _scratch(pip_plan.reads_files) as scratch:
-            status = run_behind_proxy(
+            run = run_behind_proxy(
                 pip_plan.upstreams,
                 lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
-                installer="pip",
             )
-        return _finished(status)
+        return _finished(_reported(run, "pip"))
     from fitwheel.installers import uv
 
     uv_plan = uv.plan(installer_args)
     if not uv_plan.proxied:
         return run_command([uv.uv_binary(), *uv_plan.args])
-    return _finished(
-        run_behind_proxy(
-            uv_plan.upstreams,
-            lambda: detect(profile=profile_path),
-            lambda url: uv.proxied_command(uv_plan, url),
-            installer="uv",
-        )
+    run = run_behind_proxy(
+        uv_plan.upstreams,
+        lambda: detect(profile=profile_path),
+        lambda url: uv.proxied_command(uv_plan, url),
     )
+    return _finished(_reported(run, "uv"))
+
+
+def _reported(run: ProxiedRun, installer: str) -> int:
+    """The installer's status, after naming the upstream failure behind a failed run."""
+    import sys
+
+    if run.upstream_failure is not None:
+        message = f"{installer} could not use an index: {run.upstream_failure}"
+        print(f"fitwheel: error: {message}", file=sys.stderr)
+    return run.status
 
 
 @contextmanager

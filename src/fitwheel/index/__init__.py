@@ -1,16 +1,42 @@
 """Indexes: read PEP 503/691 pages and local folders, fetch variants documents, write static indexes.
 
-`IndexClient` (async) is the reading API; `fetch_project` is its one-call sync form.
+`IndexClient` (async) is the reading API; `fetch_project_async` is its one-call form for async
+callers and `fetch_project` the sync one, which works inside a running event loop too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fitwheel.index.model import ProjectPage
     from fitwheel.variants.metadata import VariantsDocument
+
+Documents = Mapping[str, "VariantsDocument | str"]
+"""Release version -> its variants document, or the reason it has none."""
+
+
+async def fetch_project_async(
+    index_url: str,
+    project: str,
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+) -> tuple[ProjectPage, Documents]:
+    """Fetch a project's page and its releases' variants documents (or why each is missing)."""
+    from fitwheel.index.client import ClientSettings, IndexClient
+
+    settings = ClientSettings()
+    if timeout is not None:
+        settings = settings.with_timeout(timeout)
+    if retries is not None:
+        settings = settings.with_retries(retries)
+    async with IndexClient(settings) as client:
+        page = await client.project_page(index_url, project)
+        return page, await client.variants_documents(page)
 
 
 def fetch_project(
@@ -19,21 +45,13 @@ def fetch_project(
     *,
     timeout: float | None = None,
     retries: int | None = None,
-) -> tuple[ProjectPage, Mapping[str, VariantsDocument | str]]:
-    """Fetch a project's page and its releases' variants documents (or why each is missing)."""
-    import asyncio
-
-    from fitwheel.index.client import ClientSettings, IndexClient
-
-    settings = ClientSettings()
-    if timeout is not None:
-        settings = settings.with_timeout(timeout)
-    if retries is not None:
-        settings = settings.with_retries(retries)
-
-    async def main() -> tuple[ProjectPage, Mapping[str, VariantsDocument | str]]:
-        async with IndexClient(settings) as client:
-            page = await client.project_page(index_url, project)
-            return page, await client.variants_documents(page)
-
-    return asyncio.run(main())
+) -> tuple[ProjectPage, Documents]:
+    """`fetch_project_async` for sync callers; inside a running event loop (a notebook, an
+    async application) it runs on a worker thread's own loop instead of failing."""
+    work = fetch_project_async(index_url, project, timeout=timeout, retries=retries)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(1, thread_name_prefix="fitwheel-fetch") as pool:
+        return pool.submit(asyncio.run, work).result()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from fitwheel import __version__
+from fitwheel._version import __version__
 from fitwheel.errors import IndexUnavailable, InvalidIndexPage, ProjectNotFound
 from fitwheel.index.credentials import Credentials
 from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page

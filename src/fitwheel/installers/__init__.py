@@ -6,9 +6,6 @@ precedence order), runs the installer with its index replaced by the proxy, and 
 installer's exit status.
 """
 
-from fitwheel.errors import FitwheelError
+from fitwheel.errors import UnroutableIndex
 
-
-class UnroutableIndex(FitwheelError):
-    """The installer would read an index from somewhere the wrapper cannot put the proxy in
-    front of; running it anyway would quietly install builds that were never chosen."""
+__all__ = ["UnroutableIndex"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -69,13 +69,19 @@ def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) ->
         return _status(process.wait())
 
 
+@dataclass(frozen=True)
+class ProxiedRun:
+    """How the installer ended, and the last upstream failure when it failed."""
+
+    status: int
+    upstream_failure: str | None
+
+
 def run_behind_proxy(
     upstreams: Sequence[str],
     profile: Callable[[], Profile],
     build: BuildCommand,
-    *,
-    installer: str,
-) -> int:
+) -> ProxiedRun:
     """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it.
 
     The socket is bound first and the installer started at once; the profile is detected (or
@@ -104,10 +110,8 @@ def run_behind_proxy(
             status = _status(process.wait())
         finally:
             server.stop()
-    if status != 0 and proxy.failures:
-        message = f"{installer} could not use an index: {proxy.failures[-1]}"
-        print(f"fitwheel: error: {message}", file=sys.stderr)
-    return status
+    failure = proxy.failures[-1] if status != 0 and proxy.failures else None
+    return ProxiedRun(status, failure)
 
 
 def _start_proxy(

@@ -218,9 +218,14 @@ def aarch64_version_properties(version: str) -> "dict[str, list[str]]":
 
 
 def fallback_machine() -> str:
-    import platform
-
-    machine = platform.machine().lower()
+    # What `platform.machine()` reads, without importing `platform` (nothing outside the probe
+    # and this runtime may look at the running machine; `platform` also costs an import).
+    if hasattr(os, "uname"):
+        machine = os.uname().machine.lower()
+    else:
+        machine = (
+            os.environ.get("PROCESSOR_ARCHITEW6432") or os.environ.get("PROCESSOR_ARCHITECTURE", "")
+        ).lower()
     machine = MACHINE_ALIASES.get(machine, machine)
     if sys.maxsize <= 2**32:
         machine = {"x86_64": "i686", "aarch64": "armv7l"}.get(machine, machine)

@@ -8,7 +8,6 @@ wheels (tag priority, then build number); then the sdist. Yanked files and files
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -17,15 +16,13 @@ from packaging.tags import Tag
 from packaging.utils import BuildTag
 from packaging.version import InvalidVersion, Version
 
+from fitwheel.index import Documents
 from fitwheel.index.filenames import DistributionName, FileKind, classify
 from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.select.target import Target
 from fitwheel.variants.metadata import VariantsDocument
 from fitwheel.variants.ordering import Ranking, rank
 from fitwheel.variants.properties import NULL_LABEL
-
-Documents = Mapping[str, VariantsDocument | str]
-"""Release version -> its variants document, or the reason it has none."""
 
 
 @dataclass(frozen=True)
