@@ -33,3 +33,26 @@ def test_installer_fast_path_parses_as_the_full_parser_does(argv: list[str]) -> 
     from fitwheel.cli.installers import parsed_arguments
 
     assert vars(parsed_arguments(argv[0], argv[1:])) == vars(build_parser().parse_args(argv))
+
+
+def test_an_unexpected_exception_is_one_line_asking_for_a_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug inside a command (simulated: there is no known one to trigger) is reported in one
+    line with the version and how to see the traceback; `--debug` shows the traceback."""
+    import fitwheel.cli.rank
+    from fitwheel import __version__
+    from fitwheel.cli import main
+
+    def broken(args: object) -> int:
+        raise RuntimeError("the unexpected")
+
+    monkeypatch.setattr(fitwheel.cli.rank, "run", broken)
+    assert main(["rank", "x.json", "--profile", "p.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"fitwheel: internal error: RuntimeError: the unexpected (fitwheel {__version__}); "
+        "please report it with the output of `fitwheel --debug ...`\n"
+    )
+    with pytest.raises(RuntimeError, match="the unexpected"):
+        main(["--debug", "rank", "x.json", "--profile", "p.toml"])

@@ -69,6 +69,7 @@ tag_triples = st.sampled_from(
 labels = st.from_regex(r"[0-9a-z_.]{1,12}", fullmatch=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(dist_names, versions, st.none() | builds, tag_triples, st.none() | labels)
 def test_filename_format_parse_round_trip(
@@ -133,6 +134,7 @@ def same(a: VariantsDocument, b: VariantsDocument) -> bool:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("schema", [SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_PEP817])
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
@@ -167,6 +169,7 @@ def compatible_documents(draw: st.DrawFn, count: int) -> list[VariantsDocument]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(compatible_documents(3))
 def test_merge_is_commutative_associative_idempotent(docs: list[VariantsDocument]) -> None:

@@ -126,6 +126,7 @@ files = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(files, max_size=6))
 def test_rendered_pages_parse_back(entries: list[IndexFile]) -> None:
     page = ProjectPage(name="demo", url=URL, files=tuple(entries), versions=("1.0",))

@@ -73,6 +73,7 @@ def test_pip_plan_reads_every_spelling_of_the_index_options() -> None:
     assert pip.plan(["install", "-i", "A", "x"], from_env).upstreams == ("A", "F", "G")
 
 
+@pytest.mark.slow
 def test_pip_plan_agrees_with_pip_on_configuration_files(tmp_path: Path) -> None:
     """pip itself is the oracle: its "Looking in indexes:" line lists what it would use."""
     xdg = tmp_path / "xdg"

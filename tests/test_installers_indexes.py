@@ -42,6 +42,7 @@ def run(
 # --- pip: requirements and constraints files ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_pip_plan_agrees_with_pip_on_index_lines_in_requirements_files(tmp_path: Path) -> None:
     """pip reads constraints first, then each -r in order, nested files where they appear; a
     file's --index-url replaces the command line's. pip's "Looking in indexes:" line is the

@@ -21,6 +21,9 @@ from fitwheel.variants.properties import VariantDescription, parse_property
 from fitwheel.wheel.variant import read_wheel_variant
 from wheelmaker import make_wheel, verify_record
 
+# Each case runs variantlib and real wheel builds beside fitwheel.
+pytestmark = pytest.mark.slow
+
 VARIANTLIB = Path(sys.executable).with_name("variantlib")
 NAMESPACES = ("nvidia", "x86_64")
 

@@ -38,6 +38,9 @@ from fitwheel.variants.ordering import rank, rank_descriptions
 from fitwheel.variants.properties import NULL_LABEL, VariantDescription, VariantProperty
 from fitwheel.variants.support import SupportedProperties
 
+# Thousands of generated cases, each ranked by both fitwheel and variantlib.
+pytestmark = pytest.mark.slow
+
 NAMESPACES = ("a", "b", "c")
 FEATURES = ("f", "g")
 VALUES = ("0", "1", "2", "3")

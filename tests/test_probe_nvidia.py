@@ -219,6 +219,7 @@ def test_no_device(stub_dirs: dict[str, Path], tmp_path: Path) -> None:
         ("segv", "the NVIDIA driver probe crashed in nvmlInit_v2 (signal SIGSEGV)"),
     ],
 )
+@pytest.mark.slow
 def test_misbehaving_driver_costs_at_most_the_timeout(
     stub_dirs: dict[str, Path], tmp_path: Path, kind: str, reason: str
 ) -> None:

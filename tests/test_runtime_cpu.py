@@ -149,7 +149,9 @@ def test_runtime_cpu_imports_only_the_standard_library() -> None:
         "print(sorted(m for m in set(sys.modules) - before if m.startswith('fitwheel')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['fitwheel', 'fitwheel.runtime', 'fitwheel.runtime.cpu_details']"
+    assert out.stdout.strip() == (
+        "['fitwheel', 'fitwheel._version', 'fitwheel.runtime', 'fitwheel.runtime.cpu_details']"
+    )
     import ast
 
     for module in (runtime, cpu_details):

@@ -86,6 +86,7 @@ def upstream_sha256(served: Served, filename: str) -> str:
     return hashlib.sha256((served.out / project / filename).read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", sorted(EXPECTED_TORCH))
 def test_page_lists_only_the_best_variant_under_its_plain_name(
     served: Served, profile: str

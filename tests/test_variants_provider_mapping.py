@@ -87,6 +87,7 @@ def profile(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_rank_serves_or_names_the_reason(case: str, profile: Path, tmp_path: Path) -> None:
     namespace, properties, provider, reason = CASES[case]

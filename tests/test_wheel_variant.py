@@ -237,6 +237,7 @@ def _release(tmp_path: Path) -> Path:
     return dist
 
 
+@pytest.mark.slow
 def test_generate_then_rank_for_several_machines(tmp_path: Path) -> None:
     dist = _release(tmp_path)
     result = fitwheel("variants", "generate", str(dist))
@@ -296,6 +297,7 @@ def test_rank_exits_1_when_nothing_is_compatible(tmp_path: Path) -> None:
     assert "v4: x86_64 :: level: none of v4 is supported" in result.stdout
 
 
+@pytest.mark.slow
 def test_generate_merges_existing_file_and_merge_command(tmp_path: Path) -> None:
     dist = _release(tmp_path)
     assert fitwheel("variants", "generate", str(dist)).returncode == 0

@@ -179,7 +179,7 @@ class BuildFlags:
         return {compiler: list(self.for_compiler(compiler)) for compiler in COMPILERS}
 
 
-def build_flags(properties: Iterable[VariantProperty | str]) -> BuildFlags:
+def build_flags(properties: Iterable[VariantProperty | str]) -> BuildFlags:  # noqa: C901
     """The flags a build for `properties` needs; raises `UnknownBuildProperty` for one it cannot map.
 
     Several values of one feature (PEP 825: any of them will do) mean the build must run where

@@ -92,3 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:
+        # A bug, not bad input: one line that says so, never a bare traceback.
+        if args.debug:
+            raise
+        print(
+            f"fitwheel: internal error: {type(exc).__name__}: {exc} (fitwheel {__version__}); "
+            "please report it with the output of `fitwheel --debug ...`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

@@ -146,7 +146,7 @@ def dump_json(value: Any, indent: str = "") -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def render_text(document: dict[str, Any]) -> str:
+def render_text(document: dict[str, Any]) -> str:  # noqa: C901
     """A summary a person can read and paste into a bug report."""
     lines: list[str] = []
     source = document.get("fitwheel", {}).get("source", "detected")

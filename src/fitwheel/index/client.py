@@ -212,7 +212,7 @@ class IndexClient:
                 raise IndexUnavailable(f"{url}: cannot read: {exc.strerror}") from None
         return (await self.get(url)).body
 
-    async def get(
+    async def get(  # noqa: C901
         self,
         url: str,
         *,

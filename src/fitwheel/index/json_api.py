@@ -38,7 +38,7 @@ def _core_metadata(entry: dict[str, Any], where: str) -> CoreMetadata:
     return False
 
 
-def parse_json_page(data: bytes | str, *, url: str, project: str) -> ProjectPage:
+def parse_json_page(data: bytes | str, *, url: str, project: str) -> ProjectPage:  # noqa: C901
     """Parse a PEP 691 project page served at `url`; relative file URLs are resolved against it."""
     try:
         document = json.loads(data)

@@ -84,7 +84,7 @@ def kernel_driver_version(sysroot: str) -> str | None:
     return None
 
 
-def probe_nvidia(
+def probe_nvidia(  # noqa: C901
     sysroot: str = "/",
     timeout: float = 10.0,
     use_cache: bool = True,
@@ -158,7 +158,9 @@ def cache_key(
         "libraries": {name: [file_identity(p) for p in paths] for name, paths in libraries.items()},
         "devices": _device_list(sysroot),
         "cuda_visible_devices": env.get("CUDA_VISIBLE_DEVICES"),
-        "python": sys.executable,
+        # The interpreter the child runs as, whatever alias started it: `venv/bin/python`,
+        # `python3` and the base interpreter are one file and load the same libraries.
+        "python": os.path.realpath(sys.executable),
     }
 
 

@@ -467,7 +467,7 @@ def detect_supported(
     return supported
 
 
-def choose(
+def choose(  # noqa: C901
     package: str,
     candidates: "Sequence[Candidate]",
     baseline: str,

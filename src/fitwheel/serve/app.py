@@ -59,7 +59,7 @@ def _page(request: web.Request, body: bytes, etag: str, content_type: str) -> we
     )
 
 
-def make_app(config: ServeConfig) -> web.Application:
+def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
     """The aiohttp application for `config` (its client sessions open on startup)."""
     proxy = Proxy(config)
     app = web.Application()

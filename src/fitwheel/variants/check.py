@@ -314,7 +314,7 @@ def _vocabulary_hint(namespace: str, feature: str) -> str:
     return ""
 
 
-def check_release(
+def check_release(  # noqa: C901
     variants_json: Any | None,
     wheels: Sequence[WheelMetadata],
     *,

@@ -305,7 +305,7 @@ def loads_variants_document(text: str | bytes, *, where: str) -> VariantsDocumen
     return parse_variants_document(data, where=where)
 
 
-def document_to_json(document: VariantsDocument, *, schema: str | None = None) -> dict[str, Any]:
+def document_to_json(document: VariantsDocument, *, schema: str | None = None) -> dict[str, Any]:  # noqa: C901
     """The JSON object for `document`, in the shape of `schema` (default: its own)."""
     schema = schema or document.schema
     generation = schema_generation(schema, where="output schema")

@@ -25,7 +25,7 @@ class SupportedProperties:
     )
 
     @classmethod
-    def from_mapping(cls, data: SupportMapping, *, where: str = "profile") -> SupportedProperties:
+    def from_mapping(cls, data: SupportMapping, *, where: str = "profile") -> SupportedProperties:  # noqa: C901
         if not isinstance(data, Mapping):
             raise InvalidProperty(f"{where}: [variants] must be a table of namespaces")
         namespaces: dict[str, Mapping[str, tuple[str, ...]]] = {}
