@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from fitwheel.runtime import AARCH64_VERSION_ENV, X86_64_LEVEL_ENV, cpu_family, read_cpu_flags
+from fitwheel.runtime import (
+    AARCH64_VERSION_ENV,
+    X86_64_LEVEL_ENV,
+    cpu_family,
+    cpu_namespace,
+    read_cpu_flags,
+)
 from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
 
 TYPE_CHECKING = False
@@ -23,19 +29,20 @@ def probe_cpu(
     """
     env = os.environ if environ is None else environ
     facts: dict[str, Any] = {"architecture": architecture}
-    if architecture in ("x86_64", "x32") and env.get(X86_64_LEVEL_ENV, ""):
+    namespace = cpu_namespace(architecture)
+    if namespace == "x86_64" and env.get(X86_64_LEVEL_ENV, ""):
         level = parse_x86_64_level(env[X86_64_LEVEL_ENV])
         facts["x86_64_level"] = f"v{level}"
         facts["sources"] = {"x86_64_level": X86_64_LEVEL_ENV}
         return facts
-    if architecture == "aarch64" and env.get(AARCH64_VERSION_ENV, ""):
+    if namespace == "aarch64" and env.get(AARCH64_VERSION_ENV, ""):
         facts["aarch64_version"] = parse_aarch64_version(env[AARCH64_VERSION_ENV])
         facts["sources"] = {"aarch64_version": AARCH64_VERSION_ENV}
         return facts
     cpuinfo = os.path.join(sysroot, "proc/cpuinfo")
     flags = read_cpu_flags(sysroot)
     family = cpu_family(flags)
-    expected = "aarch64" if architecture == "aarch64" else "x86_64"
+    expected = namespace or "x86_64"
     if not flags:
         facts["unknown"] = {"flags": f"no flags/Features in {cpuinfo}"}
     elif family != expected:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from fitwheel.runtime import cpu_namespace
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -28,7 +30,6 @@ FACT_TABLES = {
     "intel": "intel",
     "tpu": "tpu",
 }
-_CPU_ARCHITECTURES = {"x86_64": ("x86_64", "x32"), "aarch64": ("aarch64",)}
 
 
 def provider(namespace: str) -> Provider:
@@ -47,8 +48,9 @@ def provide_all(facts: Mapping[str, Any]) -> dict[str, dict[str, list[str]]]:
         table = facts.get(FACT_TABLES[namespace])
         if not table:
             continue
-        architectures = _CPU_ARCHITECTURES.get(namespace)
-        if architectures and table.get("architecture") not in architectures:
+        if FACT_TABLES[namespace] == "cpu" and (
+            cpu_namespace(str(table.get("architecture"))) != namespace
+        ):
             continue
         properties = provider(namespace)(facts)
         if properties:

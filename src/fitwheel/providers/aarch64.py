@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime import aarch64_properties
+from fitwheel.runtime import aarch64_properties, cpu_namespace
 from fitwheel.runtime.cpu_details import aarch64_version_properties, parse_aarch64_version
 
 TYPE_CHECKING = False
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def provide(facts: Mapping[str, Any]) -> dict[str, list[str]]:
     """From `facts.cpu`: `aarch64_version` (an override or a target) wins over `flags`."""
     cpu = facts.get("cpu") or {}
-    if cpu.get("architecture") != "aarch64":
+    if cpu_namespace(str(cpu.get("architecture"))) != "aarch64":
         return {}
     version = cpu.get("aarch64_version")
     if version:

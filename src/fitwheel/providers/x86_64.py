@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitwheel.runtime import x86_64_properties
+from fitwheel.runtime import cpu_namespace, x86_64_properties
 from fitwheel.runtime.cpu_details import parse_x86_64_level, x86_64_level_properties
 
 TYPE_CHECKING = False
@@ -10,13 +10,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-_ARCHITECTURES = ("x86_64", "x32")
-
 
 def provide(facts: Mapping[str, Any]) -> dict[str, list[str]]:
     """From `facts.cpu`: `level` (an override or a hand-written target) wins over `flags`."""
     cpu = facts.get("cpu") or {}
-    if cpu.get("architecture") not in _ARCHITECTURES:
+    if cpu_namespace(str(cpu.get("architecture"))) != "x86_64":
         return {}
     level = cpu.get("x86_64_level")
     if level:

@@ -78,6 +78,16 @@ _ELF_MACHINES = {
 }
 MACHINE_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "arm64e": "aarch64"}
 
+
+def cpu_namespace(machine: str) -> "str | None":
+    """The CPU namespace whose instructions an interpreter of `machine` runs: `x86_64` for
+    x86_64 and x32 (the x32 ABI runs x86-64 instructions), `aarch64`, else None (i686, ...)."""
+    machine = MACHINE_ALIASES.get(machine, machine)
+    if machine == "x32":
+        return "x86_64"
+    return machine if machine in ("x86_64", "aarch64") else None
+
+
 X86_64_LEVEL_ENV = "FITWHEEL_X86_64_LEVEL"
 AARCH64_VERSION_ENV = "FITWHEEL_AARCH64_VERSION"
 
@@ -255,11 +265,8 @@ def cpu_variant_properties(
     `/proc/cpuinfo` is read. For an architecture not in `extensions`, a detected CPU gets only its
     `level` / `version` feature, not one feature per extension: all a level-only caller needs.
     """
-    arch = machine if machine is not None else interpreter_machine()
-    arch = MACHINE_ALIASES.get(arch, arch)
-    if arch == "x32":
-        arch = "x86_64"
-    if arch not in ("x86_64", "aarch64"):
+    arch = cpu_namespace(machine if machine is not None else interpreter_machine())
+    if arch is None:
         return {}
     env = os.environ if environ is None else environ
     if env.get(X86_64_LEVEL_ENV if arch == "x86_64" else AARCH64_VERSION_ENV, ""):

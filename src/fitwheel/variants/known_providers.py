@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from packaging.utils import canonicalize_name
+
 _REQUIREMENT_RE = re.compile(
     r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?P<rest>[^;\[]*)\s*"
 )
@@ -84,11 +86,6 @@ KNOWN_PROVIDERS: Mapping[str, KnownProvider] = MappingProxyType(
 )
 
 
-def normalize_name(name: str) -> str:
-    """PEP 503 normalisation of a distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def requirement_name(requirement: str) -> str | None:
     """The normalised name of a requirement that has only version specifiers, else None.
 
@@ -97,7 +94,7 @@ def requirement_name(requirement: str) -> str | None:
     match = _REQUIREMENT_RE.fullmatch(requirement)
     if match is None or _SPECIFIERS_RE.fullmatch(match["rest"]) is None:
         return None
-    return normalize_name(match["name"])
+    return canonicalize_name(match["name"])
 
 
 def effective_plugin_api(requires: Sequence[str], plugin_api: str | None) -> str | None:
@@ -117,7 +114,7 @@ def identify_provider(requires: Sequence[str], plugin_api: str | None) -> str | 
     name = requirement_name(requires[0])
     api = effective_plugin_api(requires, plugin_api)
     for provider in KNOWN_PROVIDERS.values():
-        if name == normalize_name(provider.requires[0]) and api == provider.plugin_api:
+        if name == canonicalize_name(provider.requires[0]) and api == provider.plugin_api:
             return provider.namespace
     return None
 
@@ -138,11 +135,11 @@ def provider_project(requires: Sequence[str], plugin_api: str | None) -> str | N
     for requirement in requires:
         match = _PROJECT_RE.match(requirement)
         if match is not None:
-            names.add(normalize_name(match["name"]))
+            names.add(canonicalize_name(match["name"]))
     if plugin_api:
-        names.add(normalize_name(plugin_api.partition(":")[0].partition(".")[0]))
+        names.add(canonicalize_name(plugin_api.partition(":")[0].partition(".")[0]))
     for provider in KNOWN_PROVIDERS.values():
-        projects = {normalize_name(n) for n in (*provider.requires, *provider.former_names)}
+        projects = {canonicalize_name(n) for n in (*provider.requires, *provider.former_names)}
         if names & projects:
             return provider.namespace
     return None
