@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel.probe.overrides import read_overrides
 from fitwheel.probe.tpu import probe_tpu
 from fitwheel.providers import provide_all
 from helpers.cli import fitwheel
@@ -106,6 +107,10 @@ def test_profile_file_with_tpu_facts(tmp_path: Path) -> None:
     assert "Traceback" not in completed.stderr
 
 
-def test_probe_api_reads_the_given_environment() -> None:
-    assert probe_tpu(str(TPU_HOST), environ={"FITWHEEL_TPU_PRESENT": "0"})["present"] is False
-    assert probe_tpu(str(TPU_HOST), environ={})["present"] is True
+def test_probe_api_takes_the_parsed_override() -> None:
+    forced = read_overrides({"FITWHEEL_TPU_PRESENT": "0"}).tpu_present
+    assert probe_tpu(str(TPU_HOST), forced) == {
+        "present": False,
+        "sources": {"present": "FITWHEEL_TPU_PRESENT"},
+    }
+    assert probe_tpu(str(TPU_HOST), read_overrides({}).tpu_present)["present"] is True

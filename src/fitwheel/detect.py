@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-from fitwheel.errors import InvalidOverride
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -57,23 +55,25 @@ def detect_document(
     path = profile or env.get(PROFILE_ENV, "")
     if path:
         return profile_document(path)
-    check_overrides(env)
 
     from fitwheel.probe.amd import probe_amd
     from fitwheel.probe.cpu import probe_cpu
     from fitwheel.probe.intel import probe_intel
     from fitwheel.probe.interpreter import probe_interpreter
     from fitwheel.probe.nvidia import probe_nvidia
+    from fitwheel.probe.overrides import read_overrides
     from fitwheel.probe.tpu import probe_tpu
     from fitwheel.providers import provide_all
 
+    # The one place a malformed override is an error; the probes get parsed values.
+    overrides = read_overrides(env)
     interpreter = probe_interpreter()
-    facts: dict[str, Any] = {"cpu": probe_cpu(interpreter["architecture"], sysroot, env)}
-    facts["nvidia"] = probe_nvidia(sysroot, timeout, use_cache, env)
+    facts: dict[str, Any] = {"cpu": probe_cpu(interpreter["architecture"], sysroot, overrides)}
+    facts["nvidia"] = probe_nvidia(sysroot, timeout, use_cache, env, overrides)
     for name, table in (
-        ("amd", probe_amd(sysroot, env)),
+        ("amd", probe_amd(sysroot, env, overrides.gfx_archs)),
         ("intel", probe_intel(sysroot)),
-        ("tpu", probe_tpu(sysroot, env)),
+        ("tpu", probe_tpu(sysroot, overrides.tpu_present)),
     ):
         if table:
             facts[name] = table
@@ -83,37 +83,6 @@ def detect_document(
         "facts": facts,
         "fitwheel": {"source": "detected" if sysroot == "/" else f"sysroot {sysroot}"},
     }
-
-
-def check_overrides(environ: Mapping[str, str]) -> None:
-    """Raise `InvalidOverride` naming the variable when an override value is malformed."""
-    from fitwheel.probe.amd import GFX_ENV, parse_gfx_list
-    from fitwheel.probe.nvidia import (
-        ARCH_ENVS,
-        DRIVER_ENVS,
-        parse_compute_capabilities,
-        parse_cuda_version,
-    )
-    from fitwheel.probe.tpu import PRESENT_ENV, parse_present
-    from fitwheel.runtime import AARCH64_VERSION_ENV, X86_64_LEVEL_ENV
-    from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
-
-    checks: list[tuple[str, Any]] = [
-        (X86_64_LEVEL_ENV, parse_x86_64_level),
-        (AARCH64_VERSION_ENV, parse_aarch64_version),
-        (GFX_ENV, parse_gfx_list),
-        (PRESENT_ENV, parse_present),
-        *((name, parse_cuda_version) for name in DRIVER_ENVS),
-        *((name, parse_compute_capabilities) for name in ARCH_ENVS),
-    ]
-    for name, parse in checks:
-        value = environ.get(name, "")
-        if not value.strip():
-            continue
-        try:
-            parse(value)
-        except ValueError as exc:
-            raise InvalidOverride(f"{name}: {exc}; unset it or leave it empty") from None
 
 
 def profile_document(path: str) -> dict[str, Any]:

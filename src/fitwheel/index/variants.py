@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from packaging.version import Version
 
 from fitwheel.errors import InvalidVariantMetadata, VariantMetadataConflict
-from fitwheel.index.filenames import FileKind, classify, variants_json_filename
+from fitwheel.index.filenames import variants_json_filename
 from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.index.releases import page_releases
 from fitwheel.variants.merge import merge_documents
 from fitwheel.variants.metadata import VariantsDocument, loads_variants_document
 
 Fetch = Callable[[str], Awaitable[bytes]]
-
-
-def variants_links(page: ProjectPage) -> dict[Version, list[IndexFile]]:
-    """Releases with variant wheels or variants.json files -> their variants.json links."""
-    links: dict[Version, list[IndexFile]] = {}
-    for file in page.files:
-        kind = classify(file.filename, page.name)
-        if kind is None:
-            continue
-        if kind.kind is FileKind.VARIANTS_JSON:
-            links.setdefault(kind.version, []).append(file)
-        elif kind.kind is FileKind.VARIANT_WHEEL:
-            links.setdefault(kind.version, [])
-    return links
 
 
 def _check_hash(file: IndexFile, body: bytes) -> None:
@@ -71,12 +58,11 @@ async def release_documents(page: ProjectPage, fetch: Fetch) -> dict[str, Varian
                 raise VariantMetadataConflict(f"{file.url}: {exc}") from None
         return merged
 
-    links = variants_links(page)
+    # Releases with variant wheels or variants.json files; the others need no document.
+    links = {
+        version: list(release.variants_json)
+        for version, release in page_releases(page).items()
+        if release.variants_json or release.has_variant_wheels
+    }
     results = await asyncio.gather(*(one(v, files) for v, files in links.items()))
     return {str(v): result for v, result in zip(links, results, strict=True)}
-
-
-def documents_by_version(
-    documents: Mapping[str, VariantsDocument | str],
-) -> dict[Version, VariantsDocument | str]:
-    return {Version(k): v for k, v in documents.items()}

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from fitwheel.probe.overrides import Override
+
 GFX_ENV = "FITWHEEL_AMD_GFX"
 _TOPOLOGY = "sys/class/kfd/kfd/topology/nodes"
 _VISIBLE_ENVS = ("ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
@@ -34,15 +36,19 @@ def parse_gfx_list(value: str) -> list[str]:
     return names
 
 
-def probe_amd(sysroot: str = "/", environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The `[facts.amd]` table: `gfx_archs` (one per visible GPU node) and `rocm_version`."""
+def probe_amd(
+    sysroot: str = "/",
+    environ: Mapping[str, str] | None = None,
+    gfx_archs: Override[list[str]] | None = None,
+) -> dict[str, Any]:
+    """The `[facts.amd]` table: `gfx_archs` (one per visible GPU node, or the parsed override)
+    and `rocm_version`."""
     env = os.environ if environ is None else environ
     facts: dict[str, Any] = {}
     unknown: dict[str, str] = {}
-    forced = env.get(GFX_ENV, "").strip()
-    if forced:
-        facts["gfx_archs"] = parse_gfx_list(forced)
-        facts["sources"] = {"gfx_archs": GFX_ENV}
+    if gfx_archs is not None:
+        facts["gfx_archs"] = gfx_archs.value
+        facts["sources"] = {"gfx_archs": gfx_archs.variable}
     else:
         archs, reason = _topology_archs(sysroot)
         if archs is None:

@@ -5,39 +5,38 @@ from __future__ import annotations
 import os
 
 from fitwheel.runtime import (
-    AARCH64_VERSION_ENV,
-    X86_64_LEVEL_ENV,
     cpu_family,
     cpu_namespace,
     read_cpu_flags,
 )
-from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
+
+    from fitwheel.probe.overrides import Overrides
 
 
 def probe_cpu(
-    architecture: str, sysroot: str = "/", environ: Mapping[str, str] | None = None
+    architecture: str, sysroot: str = "/", overrides: Overrides | None = None
 ) -> dict[str, Any]:
     """The `[facts.cpu]` table: `architecture`, `flags`, and an override's level/version.
 
-    With `FITWHEEL_X86_64_LEVEL` / `FITWHEEL_AARCH64_VERSION` set for the interpreter's
-    architecture the CPU is not read at all: the override describes another machine.
+    With `FITWHEEL_X86_64_LEVEL` / `FITWHEEL_AARCH64_VERSION` set (parsed in `overrides`) for
+    the interpreter's architecture the CPU is not read at all: the override describes another
+    machine.
     """
-    env = os.environ if environ is None else environ
     facts: dict[str, Any] = {"architecture": architecture}
     namespace = cpu_namespace(architecture)
-    if namespace == "x86_64" and env.get(X86_64_LEVEL_ENV, ""):
-        level = parse_x86_64_level(env[X86_64_LEVEL_ENV])
-        facts["x86_64_level"] = f"v{level}"
-        facts["sources"] = {"x86_64_level": X86_64_LEVEL_ENV}
+    level = overrides.x86_64_level if overrides is not None else None
+    version = overrides.aarch64_version if overrides is not None else None
+    if namespace == "x86_64" and level is not None:
+        facts["x86_64_level"] = f"v{level.value}"
+        facts["sources"] = {"x86_64_level": level.variable}
         return facts
-    if namespace == "aarch64" and env.get(AARCH64_VERSION_ENV, ""):
-        facts["aarch64_version"] = parse_aarch64_version(env[AARCH64_VERSION_ENV])
-        facts["sources"] = {"aarch64_version": AARCH64_VERSION_ENV}
+    if namespace == "aarch64" and version is not None:
+        facts["aarch64_version"] = version.value
+        facts["sources"] = {"aarch64_version": version.variable}
         return facts
     cpuinfo = os.path.join(sysroot, "proc/cpuinfo")
     flags = read_cpu_flags(sysroot)

@@ -19,20 +19,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from fitwheel.probe.overrides import Overrides
+
 DRIVER_ENVS = ("FITWHEEL_CUDA_DRIVER", "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION")
 ARCH_ENVS = ("FITWHEEL_CUDA_ARCH", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH")
 LIBRARIES = ("libnvidia-ml.so.1", "libcuda.so.1")
 CACHE_NAME = "nvidia"
 _CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nvidia_child.py")
-
-
-def override(names: tuple[str, ...], environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """(variable, value) of the first non-empty variable in `names`: FITWHEEL_* before uv's."""
-    for name in names:
-        value = environ.get(name, "").strip()
-        if value:
-            return name, value
-    return None
 
 
 def parse_cuda_version(value: str) -> str:
@@ -89,23 +82,25 @@ def probe_nvidia(  # noqa: C901
     timeout: float = 10.0,
     use_cache: bool = True,
     environ: Mapping[str, str] | None = None,
+    overrides: Overrides | None = None,
 ) -> dict[str, Any]:
     """The `[facts.nvidia]` table. Never raises: what is unknown is named in `unknown`, with why.
 
-    Overrides must already be valid (see `parse_cuda_version`, `parse_compute_capabilities`).
+    `overrides` (parsed by `read_overrides`) give the driver version and compute capabilities
+    instead of the driver.
     """
     env = os.environ if environ is None else environ
     facts: dict[str, Any] = {}
     unknown: dict[str, str] = {}
     sources: dict[str, str] = {}
-    driver_override = override(DRIVER_ENVS, env)
-    arch_override = override(ARCH_ENVS, env)
+    driver_override = overrides.cuda_driver_version if overrides is not None else None
+    arch_override = overrides.compute_capabilities if overrides is not None else None
     if driver_override:
-        facts["cuda_driver_version"] = parse_cuda_version(driver_override[1])
-        sources["cuda_driver_version"] = driver_override[0]
+        facts["cuda_driver_version"] = driver_override.value
+        sources["cuda_driver_version"] = driver_override.variable
     if arch_override:
-        facts["compute_capabilities"] = parse_compute_capabilities(arch_override[1])
-        sources["compute_capabilities"] = arch_override[0]
+        facts["compute_capabilities"] = list(arch_override.value)
+        sources["compute_capabilities"] = arch_override.variable
     if driver_override and arch_override:
         return _finish(facts, sources, unknown)
     if sys.platform == "darwin":

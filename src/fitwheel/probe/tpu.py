@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 from fitwheel.probe.pci import GOOGLE_VENDOR, vendor_devices
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
+
+    from fitwheel.probe.overrides import Override
 
 PRESENT_ENV = "FITWHEEL_TPU_PRESENT"
 # uv's tpu provider override: present when the value, lower-cased, is one of these (measured with
@@ -38,19 +37,20 @@ def parse_present(value: str) -> bool:
     raise ValueError(f"invalid value {value!r}: expected true or false (or 1/0, yes/no, on/off)")
 
 
-def probe_tpu(sysroot: str = "/", environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def parse_uv_present(value: str) -> bool:
+    """uv's `TPU_VARIANT_PROVIDER_FORCE_PRESENT`, read as uv reads it (never an error)."""
+    return value.lower() in _UV_TRUE
+
+
+def probe_tpu(sysroot: str = "/", present: Override[bool] | None = None) -> dict[str, Any]:
     """The `[facts.tpu]` table: `present`, and the chips found (`devices`).
 
-    `FITWHEEL_TPU_PRESENT` wins, then uv's `TPU_VARIANT_PROVIDER_FORCE_PRESENT` read as uv reads
-    it; an empty variable counts as unset. Without a PCI device list (no sysfs) presence is
+    `present` is the parsed override (`FITWHEEL_TPU_PRESENT`, else uv's
+    `TPU_VARIANT_PROVIDER_FORCE_PRESENT`). Without a PCI device list (no sysfs) presence is
     unknown, not false.
     """
-    env = os.environ if environ is None else environ
-    if env.get(PRESENT_ENV, "").strip():
-        return {"present": parse_present(env[PRESENT_ENV]), "sources": {"present": PRESENT_ENV}}
-    if env.get(UV_PRESENT_ENV, ""):
-        present = env[UV_PRESENT_ENV].lower() in _UV_TRUE
-        return {"present": present, "sources": {"present": UV_PRESENT_ENV}}
+    if present is not None:
+        return {"present": present.value, "sources": {"present": present.variable}}
     found = vendor_devices(sysroot, GOOGLE_VENDOR)
     if found is None:
         return {"unknown": {"present": f"no PCI device list under {sysroot}"}}

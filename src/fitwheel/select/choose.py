@@ -8,6 +8,7 @@ wheels (tag priority, then build number); then the sdist. Yanked files and files
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -17,8 +18,9 @@ from packaging.utils import BuildTag
 from packaging.version import InvalidVersion, Version
 
 from fitwheel.index import Documents
-from fitwheel.index.filenames import DistributionName, FileKind, classify
+from fitwheel.index.filenames import DistributionName, FileKind
 from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.index.releases import Release, page_releases
 from fitwheel.select.target import Target
 from fitwheel.variants.metadata import VariantsDocument
 from fitwheel.variants.ordering import Ranking, rank
@@ -71,41 +73,28 @@ def choose(page: ProjectPage, target: Target, documents: Documents) -> tuple[Rel
 
     `documents` is what `IndexClient.variants_documents` returns.
     """
+    return _choose_releases(page_releases(page), target, documents)
+
+
+def _choose_releases(
+    releases: Mapping[Version, Release], target: Target, documents: Documents
+) -> tuple[ReleaseChoice, ...]:
     by_version: dict[Version, VariantsDocument | str] = {}
     for key, value in documents.items():
         try:
             by_version[Version(key)] = value
         except InvalidVersion:
             continue
-    releases: dict[Version, list[tuple[IndexFile, DistributionName]]] = {}
-    sources: dict[Version, list[str]] = {}
-    for file in page.files:
-        name = classify(file.filename, page.name)
-        if name is None:
-            continue
-        if name.kind is FileKind.VARIANTS_JSON:
-            sources.setdefault(name.version, []).append(file.url)
-        else:
-            releases.setdefault(name.version, []).append((file, name))
     return tuple(
-        _choose_release(
-            version,
-            releases[version],
-            by_version.get(version),
-            " + ".join(sources.get(version, [])) or "the release's variants.json",
-            target,
-        )
-        for version in sorted(releases, reverse=True)
+        _choose_release(release, by_version.get(version), target)
+        for version, release in releases.items()
+        if release.files
     )
 
 
-def _choose_release(
-    version: Version,
-    files: list[tuple[IndexFile, DistributionName]],
-    document: object,
-    source: str,
-    target: Target,
-) -> ReleaseChoice:
+def _choose_release(release: Release, document: object, target: Target) -> ReleaseChoice:
+    version, files = release.version, release.files
+    source = " + ".join(f.url for f in release.variants_json) or "the release's variants.json"
     ranking = None
     if isinstance(document, VariantsDocument):
         ranking = rank(
@@ -134,7 +123,7 @@ def _choose_release(
         version=str(version),
         chosen=winner.file,
         label=winner.name.label,
-        reason=_why_chosen(winner, candidates, ranking, files),
+        reason=_why_chosen(winner, candidates, ranking, release.has_variant_wheels),
         rejected=lost + tuple(unusable),
     )
 
@@ -189,7 +178,7 @@ def _why_chosen(
     winner: _Candidate,
     candidates: list[_Candidate],
     ranking: Ranking | None,
-    files: list[tuple[IndexFile, DistributionName]],
+    had_variants: bool,
 ) -> str:
     tag = f"tag {winner.tag}" if winner.tag is not None else ""
     if winner.tier is _Tier.VARIANT:
@@ -203,7 +192,6 @@ def _why_chosen(
             f"variant {winner.name.label!r} ranks first of the fitting labels "
             f"({', '.join(fitting)}); {tag}"
         )
-    had_variants = any(n.kind is FileKind.VARIANT_WHEEL for _, n in files)
     if winner.tier is _Tier.PLAIN_WHEEL:
         because = "; no variant wheel fits" if had_variants else ""
         return f"best plain wheel for the target ({tag}){because}"
@@ -246,25 +234,27 @@ def resolve_page(
     is dropped too. Every other file stays as it was, unless `only_chosen`, where each
     release keeps only its chosen file.
     """
-    choices = choose(page, target, documents)
-    chosen = {(c.chosen.filename, c.chosen.url): c for c in choices if c.chosen is not None}
+    releases = page_releases(page)
+    choices = _choose_releases(releases, target, documents)
+    names = {(f.filename, f.url): n for r in releases.values() for f, n in r.files}
+    documents_listed = {(f.filename, f.url) for r in releases.values() for f in r.variants_json}
+    chosen = {(c.chosen.filename, c.chosen.url) for c in choices if c.chosen is not None}
     shadowed = set()
-    for choice in choices:
-        if choice.chosen is not None and choice.label is not None:
-            name = classify(choice.chosen.filename, page.name)
-            assert name is not None and name.wheel is not None
-            shadowed.add(name.wheel.base_filename)
+    for key in chosen:
+        wheel = names[key].wheel
+        if wheel is not None and wheel.label is not None:
+            shadowed.add(wheel.base_filename)
     files: list[IndexFile] = []
     for file in page.files:
-        name = classify(file.filename, page.name)
-        picked = (file.filename, file.url) in chosen
+        key = (file.filename, file.url)
+        name = names.get(key)
+        if key in documents_listed:
+            continue
         if name is not None and name.kind is FileKind.VARIANT_WHEEL:
-            if picked:
+            if key in chosen:
                 assert name.wheel is not None
                 files.append(file.renamed(name.wheel.base_filename))
-        elif name is not None and name.kind is FileKind.VARIANTS_JSON:
-            continue
-        elif picked or not (only_chosen or file.filename in shadowed):
+        elif key in chosen or not (only_chosen or file.filename in shadowed):
             files.append(file)
     versions = (
         tuple(c.version for c in reversed(choices) if c.chosen is not None)
