@@ -15,15 +15,12 @@ import pytest
 
 from fitwheel.detect import detect, detect_document
 from fitwheel.probe.interpreter import linux_platforms, probe_interpreter
+from helpers.cli import detect_json
 from helpers.cli import fitwheel as run_fitwheel
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
 # A real process; only the test describes the machine.
 fitwheel = functools.partial(run_fitwheel, check=True, clean=True)
-
-
-def detect_json(*args: str, **env: str) -> dict:
-    return json.loads(fitwheel("detect", "--format", "json", *args, **env).stdout)
 
 
 def test_gpu_node_sysroot() -> None:

@@ -6,19 +6,18 @@ import hashlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conftest import Served
 from fitwheel.cli.installers import split_profile
 from fitwheel.installers import pip, uv
+from helpers.cli import fitwheel
 from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
 from helpers.serve_fixtures import (
     EXPECTED_TORCH,
     OVERRIDES,
-    build_index,
     clean_env,
     detect_profile,
 )
@@ -28,25 +27,8 @@ FITWHEEL = [sys.executable, "-m", "fitwheel"]
 PACKAGES = ("visionlike", "fastmath", "sdistonly")
 
 
-@dataclass(frozen=True)
-class Served:
-    url: str
-    out: Path
-    root: Path
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("installers")
-    out = build_index(root)
-    with start_nginx(out, root) as nginx:
-        yield Served(nginx.url, out, root)
-
-
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FITWHEEL, *args], env=env, capture_output=True, text=True, timeout=240, check=False
-    )
+    return fitwheel(*args, env=env, timeout=240)
 
 
 # --- finding the index the user would have used -----------------------------------------

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest import Served
 from fitwheel.installers import UnroutableIndex, pip, uv
 from fitwheel.installers.uv_config import config_files, configured_indexes
-from helpers.nginx import requires_nginx, start_nginx
-from helpers.serve_fixtures import OVERRIDES, build_index, clean_env
+from helpers.cli import fitwheel
+from helpers.nginx import requires_nginx
+from helpers.serve_fixtures import OVERRIDES, clean_env
 from helpers.venvs import fresh_venv, installed_dist_info, installed_label
 
 FITWHEEL = [sys.executable, "-m", "fitwheel"]
@@ -24,19 +25,14 @@ DEAD = "http://127.0.0.1:9/simple/"
 
 
 @pytest.fixture(scope="module")
-def nginx_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("indexes")
-    out = build_index(root)
-    with start_nginx(out, root) as nginx:
-        yield nginx.url
+def nginx_url(served: Served) -> str:
+    return served.url
 
 
 def run(
     args: list[str], env: dict[str, str], cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FITWHEEL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=240
-    )
+    return fitwheel(*args, env=env, cwd=cwd, timeout=240)
 
 
 # --- pip: requirements and constraints files ---------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from fitwheel.probe.overrides import read_overrides
 from fitwheel.probe.tpu import probe_tpu
 from fitwheel.providers import provide_all
-from helpers.cli import fitwheel
+from helpers.cli import detect_json, fitwheel
 
 SYSROOTS = Path(__file__).parent / "detect_sysroots"
 TPU_HOST = SYSROOTS / "tpu-v5e-host"
@@ -19,10 +18,6 @@ TPU_HOST = SYSROOTS / "tpu-v5e-host"
 
 def detect(*args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
     return fitwheel("detect", *args, check=check, clean=True, **env)
-
-
-def detect_json(*args: str, **env: str) -> dict:
-    return json.loads(detect("--format", "json", *args, **env).stdout)
 
 
 def test_tpu_host_sysroot() -> None:

@@ -7,11 +7,10 @@ extensions of a real fat wheel are exercised in test_fat_wheel.py.
 from __future__ import annotations
 
 import ast
-import itertools
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fitwheel.runtime
+from conftest import MakePackage, build_of
 from fitwheel.runtime import (
     FORCE_VARIABLE,
     Candidate,
@@ -34,39 +34,6 @@ RUNTIME_DIR = Path(fitwheel.runtime.__file__).parent
 
 X86_V3 = {"x86_64": {"level": ["v3", "v2", "v1"], "avx2": ["on"], "fma": ["on"]}}
 X86_V2 = {"x86_64": {"level": ["v2", "v1"]}}
-
-_counter = itertools.count()
-MakePackage = Callable[..., str]
-
-
-@pytest.fixture
-def make_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakePackage]:
-    """Write a package whose submodules set BUILD to their name, or raise, and import it."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    created: list[str] = []
-
-    def make(modules: Sequence[str], broken: Sequence[str] = ()) -> str:
-        name = f"fatpkg{next(_counter)}"
-        root = tmp_path / name
-        root.mkdir()
-        (root / "__init__.py").write_text("")
-        for module in modules:
-            (root / f"{module}.py").write_text(f"BUILD = {module!r}\n")
-        for module in broken:
-            (root / f"{module}.py").write_text("raise ImportError('illegal instruction set')\n")
-        __import__(name)
-        created.append(name)
-        return name
-
-    yield make
-    for name in list(sys.modules):
-        if name.split(".")[0] in created:
-            del sys.modules[name]
-
-
-def build_of(module: object) -> str:
-    return str(getattr(module, "BUILD"))  # noqa: B009 - the submodules are written at test time
-
 
 CANDIDATES = [
     Candidate("_v3", ["x86_64 :: level :: v3"]),

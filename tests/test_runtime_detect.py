@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MakePackage, build_of
 from fitwheel.runtime import (
     Candidate,
     choose,
@@ -72,21 +73,9 @@ FAT = [
 ORDER = [c.module for c in FAT] + ["_base"]
 
 
-def build_of(module: object) -> str:
-    return str(getattr(module, "BUILD"))  # noqa: B009 - the submodules are written at test time
-
-
 @pytest.fixture
-def fat_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    package = f"fatdetect_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
-    root = tmp_path / package
-    root.mkdir()
-    (root / "__init__.py").write_text("")
-    for module in ORDER:
-        (root / f"{module}.py").write_text(f"BUILD = {module!r}\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    __import__(package)
-    return package
+def fat_package(make_package: MakePackage) -> str:
+    return make_package(ORDER)
 
 
 @pytest.mark.parametrize(

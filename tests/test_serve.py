@@ -12,12 +12,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conftest import Served
 from fitwheel.detect import detect
 from fitwheel.index.client import ClientSettings
 from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
@@ -25,7 +25,7 @@ from fitwheel.serve.negotiation import negotiate
 from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.nginx import requires_nginx, start_nginx
-from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, build_index, detect_profile
+from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, detect_profile
 from helpers.servers import hanging_server, status_server
 
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -35,26 +35,26 @@ pytestmark = requires_nginx
 
 
 @dataclass(frozen=True)
-class Served:
+class Profiled:
+    """The shared served index, and a folder of profiles of the catalogue's machines."""
+
     url: str
     out: Path
     profiles: Path
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("serve")
-    out = build_index(root)
-    profiles = root / "profiles"
-    profiles.mkdir()
+def served(served: Served) -> Profiled:
+    """The conftest's `served` index, with profiles: this module's tests name machines."""
+    profiles = served.root / "profiles"
+    profiles.mkdir(exist_ok=True)
     for name, overrides in OVERRIDES.items():
         detect_profile(profiles / f"{name}.json", overrides)
-    with start_nginx(out, root) as nginx:
-        yield Served(nginx.url, out, profiles)
+    return Profiled(served.url, served.out, profiles)
 
 
 def proxy(
-    served: Served,
+    served: Profiled,
     *profiles: str,
     upstreams: tuple[str, ...] = (),
     client: ClientSettings | None = None,
@@ -81,7 +81,7 @@ def get(url: str, accept: str = PIP_ACCEPT, **headers: str) -> tuple[int, dict[s
         return error.code, dict(error.headers), error.read()
 
 
-def upstream_sha256(served: Served, filename: str) -> str:
+def upstream_sha256(served: Profiled, filename: str) -> str:
     project = filename.split("-")[0]
     return hashlib.sha256((served.out / project / filename).read_bytes()).hexdigest()
 
@@ -89,7 +89,7 @@ def upstream_sha256(served: Served, filename: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("profile", sorted(EXPECTED_TORCH))
 def test_page_lists_only_the_best_variant_under_its_plain_name(
-    served: Served, profile: str
+    served: Profiled, profile: str
 ) -> None:
     with proxy(served, profile) as server:
         status, headers, body = get(server.url + "/simple/torchlike/")
@@ -104,7 +104,7 @@ def test_page_lists_only_the_best_variant_under_its_plain_name(
     assert files[0]["url"] == "../../files/torchlike/torchlike-2.10.0-py3-none-any.whl"
 
 
-def test_html_page_streamed_file_and_metadata(served: Served) -> None:
+def test_html_page_streamed_file_and_metadata(served: Profiled) -> None:
     with proxy(served) as server:
         status, headers, body = get(server.url + "/simple/torchlike/", accept="text/html")
         assert status == 200 and headers["Content-Type"].startswith("text/html")
@@ -128,7 +128,7 @@ def test_html_page_streamed_file_and_metadata(served: Served) -> None:
         assert entry["url"].startswith(served.url)
 
 
-def test_caching_headers_and_conditional_requests(served: Served) -> None:
+def test_caching_headers_and_conditional_requests(served: Profiled) -> None:
     with proxy(served) as server:
         url = server.url + "/simple/torchlike/"
         _, headers, _ = get(url)
@@ -140,7 +140,7 @@ def test_caching_headers_and_conditional_requests(served: Served) -> None:
         assert html_headers["ETag"] != headers["ETag"]
 
 
-def test_names_are_normalized_and_missing_projects_explained(served: Served) -> None:
+def test_names_are_normalized_and_missing_projects_explained(served: Profiled) -> None:
     with proxy(served) as server:
         status, _, body = get(server.url + "/simple/Typing_Shim/")
         assert status == 200 and json.loads(body)["name"] == "typing-shim"
@@ -150,7 +150,7 @@ def test_names_are_normalized_and_missing_projects_explained(served: Served) -> 
         assert status == 404
 
 
-def test_fleet_serves_each_profile_under_its_name(served: Served) -> None:
+def test_fleet_serves_each_profile_under_its_name(served: Profiled) -> None:
     with proxy(served, "ampere_cu128", "pascal_cu128", "cpu") as server:
         for name in ("ampere_cu128", "pascal_cu128", "cpu"):
             _, _, body = get(f"{server.url}/p/{name}/simple/torchlike/")
@@ -163,7 +163,9 @@ def test_fleet_serves_each_profile_under_its_name(served: Served) -> None:
         assert status == 404 and b"no profile 'nobody'" in body
 
 
-def test_first_upstream_with_the_project_supplies_all_of_it(served: Served, tmp_path: Path) -> None:
+def test_first_upstream_with_the_project_supplies_all_of_it(
+    served: Profiled, tmp_path: Path
+) -> None:
     # A second index that also has `torchlike` (an impostor) and `only-here`.
     other = tmp_path / "other"
     other.mkdir()
@@ -191,7 +193,7 @@ def test_first_upstream_with_the_project_supplies_all_of_it(served: Served, tmp_
         assert status == 200 and b'href="only-here/"' in html and "ETag" in headers
 
 
-def test_a_failing_upstream_is_an_error_not_a_fall_through(served: Served) -> None:
+def test_a_failing_upstream_is_an_error_not_a_fall_through(served: Profiled) -> None:
     with status_server(500) as broken, proxy(served, upstreams=(broken.url, served.url)) as server:
         started = time.monotonic()
         status, _, body = get(server.url + "/simple/torchlike/")
@@ -200,14 +202,14 @@ def test_a_failing_upstream_is_an_error_not_a_fall_through(served: Served) -> No
     assert "HTTP 500" in body.decode() and broken.url in body.decode()
 
 
-def test_unreachable_upstream_is_a_clear_error(served: Served) -> None:
+def test_unreachable_upstream_is_a_clear_error(served: Profiled) -> None:
     with proxy(served, upstreams=("http://127.0.0.1:9/simple/",)) as server:
         status, _, body = get(server.url + "/simple/torchlike/")
     assert status == 502
     assert "127.0.0.1:9" in body.decode()
 
 
-def test_a_hanging_upstream_times_out_and_the_failure_is_remembered(served: Served) -> None:
+def test_a_hanging_upstream_times_out_and_the_failure_is_remembered(served: Profiled) -> None:
     settings = ClientSettings(retries=0).with_timeout(1.0)
     with hanging_server() as url, proxy(served, upstreams=(url,), client=settings) as server:
         started = time.monotonic()
@@ -221,7 +223,7 @@ def test_a_hanging_upstream_times_out_and_the_failure_is_remembered(served: Serv
     assert first < 5 and second < 0.5
 
 
-def test_fifty_concurrent_clients(served: Served) -> None:
+def test_fifty_concurrent_clients(served: Profiled) -> None:
     import aiohttp
 
     expected = (
@@ -256,7 +258,7 @@ def test_negotiation() -> None:
 
 
 @pytest.mark.slow
-def test_streaming_one_gib_keeps_the_server_small(served: Served, tmp_path: Path) -> None:
+def test_streaming_one_gib_keeps_the_server_small(served: Profiled, tmp_path: Path) -> None:
     """A 1 GiB (sparse) file through `python -m fitwheel serve`: peak RSS stays under 100 MiB."""
     index = tmp_path / "big"
     (index / "bigpkg").mkdir(parents=True)
@@ -315,7 +317,7 @@ def _free_port() -> int:
     return free_port()
 
 
-def test_a_download_that_breaks_upstream_breaks_downstream(served: Served) -> None:
+def test_a_download_that_breaks_upstream_breaks_downstream(served: Profiled) -> None:
     """The upstream promises 100 000 bytes and hangs up after 50 000: the client must not
     receive a complete-looking file."""
     import http.client
@@ -370,7 +372,7 @@ def test_a_download_that_breaks_upstream_breaks_downstream(served: Served) -> No
             reply.read()
 
 
-def test_fleet_profiles_come_from_a_folder(served: Served, tmp_path: Path) -> None:
+def test_fleet_profiles_come_from_a_folder(served: Profiled, tmp_path: Path) -> None:
     from fitwheel.errors import InvalidProfile
     from fitwheel.serve.profiles import fleet_profiles
 
@@ -390,7 +392,7 @@ def test_fleet_profiles_come_from_a_folder(served: Served, tmp_path: Path) -> No
 
 
 def test_a_release_naming_another_provider_is_not_served_by_fitwheels(
-    served: Served, tmp_path: Path
+    served: Profiled, tmp_path: Path
 ) -> None:
     # An `nvidia` namespace whose provider table names a third-party plugin: its properties may
     # mean something else, so the proxy (like `explain`) serves the null variant, not cu128.

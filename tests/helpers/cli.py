@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 # Variables that describe a machine to fitwheel (its own overrides, a profile) or to uv.
 MACHINE_VARIABLES = ("FITWHEEL_", "NV_VARIANT_PROVIDER_", "TPU_VARIANT_PROVIDER_")
@@ -17,17 +20,17 @@ def fitwheel(
     clean: bool = False,
     cwd: Path | None = None,
     timeout: float = 120,
+    env: Mapping[str, str] | None = None,
     **env_extra: str,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m fitwheel ARGS...`, output captured as text.
 
-    `check` asserts success (showing stderr otherwise). `clean` drops every variable that
-    describes a machine, so that only the test's `env_extra` does, and points the driver cache
-    at nothing.
+    `check` asserts success (showing stderr otherwise). `env` replaces the whole environment
+    (default: this process's). `clean` drops every variable that describes a machine, so that
+    only the test's `env_extra` does, and points the driver cache at nothing.
     """
-    env = None
     if clean or env_extra:
-        env = dict(os.environ)
+        env = dict(os.environ if env is None else env)
         if clean:
             env = {k: v for k, v in env.items() if not k.startswith(MACHINE_VARIABLES)}
             env["FITWHEEL_CACHE_DIR"] = os.devnull + "-unused"
@@ -35,7 +38,7 @@ def fitwheel(
     completed = subprocess.run(
         [sys.executable, "-m", "fitwheel", *map(str, args)],
         cwd=cwd,
-        env=env,
+        env=None if env is None else dict(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -44,3 +47,11 @@ def fitwheel(
     if check:
         assert completed.returncode == 0, completed.stderr
     return completed
+
+
+def detect_json(*args: str, **env: str) -> dict[str, Any]:
+    """`fitwheel detect --format json ARGS` in a clean environment plus `env`, decoded."""
+    document: dict[str, Any] = json.loads(
+        fitwheel("detect", "--format", "json", *args, check=True, clean=True, **env).stdout
+    )
+    return document
