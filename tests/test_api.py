@@ -60,3 +60,20 @@ def test_fetch_project_works_inside_a_running_event_loop(tmp_path: Path) -> None
         "demo-1.0-py3-none-any-x86_64_v3.whl",
         "demo-1.0-variants.json",
     )
+
+
+def test_the_type_checking_imports_match_the_lazy_table() -> None:
+    """Type checkers read the `TYPE_CHECKING` imports, Python the lazy table: one list."""
+    import ast
+
+    tree = ast.parse(Path(fitwheel.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If))
+    imported = {
+        (node.module, alias.name)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    lazy = {(module, name) for module, names in fitwheel._MODULES.items() for name in names}
+    assert imported == lazy
+    assert set(fitwheel.__all__) == {"__version__", *(name for _, name in lazy)}

@@ -7,6 +7,24 @@ class FitwheelError(Exception):
     """Base of every error fitwheel reports to a user (CLI exit status 2)."""
 
 
+class UnreadableFile(FitwheelError):
+    """A file fitwheel was told to read cannot be read (missing, a folder, no permission)."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class InvalidFolder(FitwheelError):
+    """A folder argument is missing, not a folder, or in a place it must not be."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
 class InvalidProperty(FitwheelError):
     """A variant property is not `namespace :: feature :: value` with valid parts."""
 

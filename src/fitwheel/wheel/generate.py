@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fitwheel.errors import FitwheelError, VariantMetadataConflict
+from fitwheel.errors import InvalidFolder, UnreadableFile, VariantMetadataConflict
 from fitwheel.variants.merge import merge_documents
 from fitwheel.variants.metadata import (
     VariantsDocument,
@@ -67,7 +67,7 @@ def read_variants_json(path: Path) -> VariantsDocument:
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise FitwheelError(f"cannot read {path}: {exc.strerror}") from None
+        raise UnreadableFile(path, str(exc.strerror)) from None
     return loads_variants_document(text, where=str(path))
 
 
@@ -90,7 +90,7 @@ def generate_variants_json(directory: str | Path) -> list[Path]:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise FitwheelError(f"{directory}: not a folder")
+        raise InvalidFolder(directory, "not a folder")
     written = []
     for release, document in sorted(
         release_documents(directory.glob("*.whl")).items(),
