@@ -16,12 +16,13 @@ See docs/api.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from fitwheel._version import __version__
 
+# Not `typing.TYPE_CHECKING`: importing `typing` costs more than this whole file.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from fitwheel.detect import detect
     from fitwheel.errors import (
         FitwheelError,
@@ -168,6 +169,8 @@ _EXPORTS = {name: module for module, names in _MODULES.items() for name in names
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'fitwheel' has no attribute {name!r}")

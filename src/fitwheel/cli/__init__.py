@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fitwheel.cli.explain",
     "fitwheel.cli.serve",
     "fitwheel.cli.installers",
+    "fitwheel.cli.verify",
     "fitwheel.cli.build_flags",
 )
 

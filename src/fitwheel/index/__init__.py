@@ -6,9 +6,7 @@ callers and `fetch_project` the sync one, which works inside a running event loo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +46,10 @@ def fetch_project(
 ) -> tuple[ProjectPage, Documents]:
     """`fetch_project_async` for sync callers; inside a running event loop (a notebook, an
     async application) it runs on a worker thread's own loop instead of failing."""
+    # Imported here: every `fitwheel.index.*` import runs this file, and most never fetch.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     work = fetch_project_async(index_url, project, timeout=timeout, retries=retries)
     try:
         asyncio.get_running_loop()
