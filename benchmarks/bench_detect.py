@@ -136,7 +136,7 @@ def main() -> int:
 
     def probe() -> None:
         interpreter = probe_interpreter()
-        probe_cpu(interpreter["architecture"], environ={})
+        probe_cpu(interpreter["architecture"])
 
     probe_s = in_process(probe)
     print(f"in-process CPU + interpreter probe  {probe_s * 1e6:7.0f} us (limit 1000 us)")

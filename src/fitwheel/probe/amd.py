@@ -39,7 +39,7 @@ def parse_gfx_list(value: str) -> list[str]:
 def probe_amd(
     sysroot: str = "/",
     environ: Mapping[str, str] | None = None,
-    gfx_archs: Override[list[str]] | None = None,
+    gfx_archs: Override | None = None,
 ) -> dict[str, Any]:
     """The `[facts.amd]` table: `gfx_archs` (one per visible GPU node, or the parsed override)
     and `rocm_version`."""

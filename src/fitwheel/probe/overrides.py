@@ -7,10 +7,6 @@ empty variable counts as unset. Where both fitwheel's and uv's variable are set,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
-
 from fitwheel.errors import InvalidOverride
 from fitwheel.probe.amd import GFX_ENV, parse_gfx_list
 from fitwheel.probe.nvidia import (
@@ -23,30 +19,81 @@ from fitwheel.probe.tpu import PRESENT_ENV, UV_PRESENT_ENV, parse_present, parse
 from fitwheel.runtime import AARCH64_VERSION_ENV, X86_64_LEVEL_ENV
 from fitwheel.runtime.cpu_details import parse_aarch64_version, parse_x86_64_level
 
-T = TypeVar("T")
+# Plain classes, not dataclasses: this runs on every `fitwheel detect`, and `dataclasses`
+# (with `inspect` and `re`) would cost more than the whole probe.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 
-@dataclass(frozen=True)
-class Override(Generic[T]):
-    """A parsed override and the variable it came from (shown as the fact's source)."""
+class Override:
+    """A parsed override (immutable) and the variable it came from (shown as the fact's source)."""
 
-    value: T
+    __slots__ = ("value", "variable")
+    value: Any
     variable: str
 
+    def __init__(self, value: Any, variable: str) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "variable", variable)
 
-@dataclass(frozen=True)
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Override) and (self.value, self.variable) == (
+            other.value,
+            other.variable,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Override({self.value!r}, {self.variable!r})"
+
+
+_FIELDS = (
+    "x86_64_level",
+    "aarch64_version",
+    "cuda_driver_version",
+    "compute_capabilities",
+    "gfx_archs",
+    "tpu_present",
+)
+
+
 class Overrides:
-    """Every override detection honours; None where the variable is unset."""
+    """Every override detection honours (immutable); None where the variable is unset."""
 
-    x86_64_level: Override[int] | None = None
-    aarch64_version: Override[str] | None = None
-    cuda_driver_version: Override[str] | None = None
-    compute_capabilities: Override[list[str]] | None = None
-    gfx_archs: Override[list[str]] | None = None
-    tpu_present: Override[bool] | None = None
+    __slots__ = _FIELDS
+    x86_64_level: Override | None
+    aarch64_version: Override | None
+    cuda_driver_version: Override | None
+    compute_capabilities: Override | None
+    gfx_archs: Override | None
+    tpu_present: Override | None
 
+    def __init__(self, **given: Override | None) -> None:
+        unknown = set(given) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown override(s): {', '.join(sorted(unknown))}")
+        for name in _FIELDS:
+            object.__setattr__(self, name, given.get(name))
 
-NO_OVERRIDES = Overrides()
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Overrides) and all(
+            getattr(self, n) == getattr(other, n) for n in _FIELDS
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _FIELDS if getattr(self, n))
+        return f"Overrides({shown})"
 
 
 def read_overrides(environ: Mapping[str, str]) -> Overrides:
@@ -63,8 +110,8 @@ def read_overrides(environ: Mapping[str, str]) -> Overrides:
 
 
 def _first(
-    environ: Mapping[str, str], names: tuple[str, ...], parse: Callable[[str], T]
-) -> Override[T] | None:
+    environ: Mapping[str, str], names: tuple[str, ...], parse: Callable[[str], object]
+) -> Override | None:
     for name in names:
         value = environ.get(name, "")
         if not value.strip():

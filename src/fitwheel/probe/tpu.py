@@ -42,7 +42,7 @@ def parse_uv_present(value: str) -> bool:
     return value.lower() in _UV_TRUE
 
 
-def probe_tpu(sysroot: str = "/", present: Override[bool] | None = None) -> dict[str, Any]:
+def probe_tpu(sysroot: str = "/", present: Override | None = None) -> dict[str, Any]:
     """The `[facts.tpu]` table: `present`, and the chips found (`devices`).
 
     `present` is the parsed override (`FITWHEEL_TPU_PRESENT`, else uv's
