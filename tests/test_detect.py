@@ -122,7 +122,7 @@ def test_amd_override() -> None:
     ],
 )
 def test_malformed_override_is_a_clear_error(variable: str, value: str, message: str) -> None:
-    completed = fitwheel("detect", check=False, **{variable: value})
+    completed = fitwheel("detect", check=False, extra_env={variable: value})
     assert completed.returncode == 2
     assert completed.stderr.startswith(f"fitwheel: error: {message}")
     assert "Traceback" not in completed.stderr

@@ -120,7 +120,7 @@ def test_choices_over_http_match_expectations(
     server, profiles = site
     target = Target.of(detect(profile=str(profiles[profile_name])))
 
-    async def main() -> dict[str, tuple[str | None, str | None]]:
+    async def main() -> dict[str, tuple[str | None, str]]:
         out = {}
         async with IndexClient() as client:
             for project in ("torchlike", "xlevel"):
@@ -234,7 +234,7 @@ def test_bad_pages_are_one_line_errors_naming_the_url(
 
 def test_server_errors_are_retried_then_reported() -> None:
     with status_server(500) as server:
-        result = fitwheel("explain", "demo", "--index-url", server.url, "--retries", "2")  # type: ignore[attr-defined]
+        result = fitwheel("explain", "demo", "--index-url", server.url, "--retries", "2")
         hits = server.hits
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "simple/demo/: HTTP 500" in result.stderr and "(3 attempts)" in result.stderr

@@ -84,7 +84,9 @@ def test_filename_format_parse_round_trip(
     if build is None:
         assert parsed.build == ()
     else:
-        assert parsed.build[0] == int(re.match(r"[0-9]+", build)[0])  # type: ignore[index]
+        digits = re.match(r"[0-9]+", build)
+        assert digits is not None
+        assert parsed.build == (int(digits[0]), build[digits.end() :])
     assert parsed.with_label(label) == filename
     assert parsed.with_label(None) == base
 

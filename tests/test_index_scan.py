@@ -126,9 +126,9 @@ def test_fast_zip_reader_agrees_with_zipfile_and_falls_back(tmp_path: Path) -> N
     src = tmp_path / "src"
     src.mkdir()
     (src / wheel.name).write_bytes(bytes(corrupt))
-    with pytest.raises(InvalidWheel, match="not a readable zip archive") as info:
+    with pytest.raises(InvalidWheel, match="not a readable zip archive") as raised:
         build_index(src, tmp_path / "out")
-    assert str(src / wheel.name) in str(info.value)
+    assert str(src / wheel.name) in str(raised.value)
 
 
 @pytest.mark.parametrize(

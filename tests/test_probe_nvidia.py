@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,7 +146,7 @@ def stub_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def detect_json(
     library_dir: Path, cache_dir: Path, *extra: str, **env_extra: str
-) -> tuple[dict, float]:
+) -> tuple[dict[str, Any], float]:
     env = {
         key: value
         for key, value in os.environ.items()

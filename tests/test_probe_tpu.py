@@ -17,7 +17,7 @@ TPU_HOST = SYSROOTS / "tpu-v5e-host"
 
 
 def detect(*args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
-    return fitwheel("detect", *args, check=check, clean=True, **env)
+    return fitwheel("detect", *args, check=check, clean=True, extra_env=env)
 
 
 def test_tpu_host_sysroot() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 from packaging.tags import Tag
@@ -22,16 +24,16 @@ CP311 = {
 }
 
 
-def page(*names: str, **extra: dict[str, object]) -> ProjectPage:
+def page(*names: str, **extra: Any) -> ProjectPage:
     files = []
     for name in names:
         options = extra.get(name, {})
-        files.append(IndexFile(filename=name, url=BASE + name, **options))  # type: ignore[arg-type]
+        files.append(IndexFile(filename=name, url=BASE + name, **options))
     return ProjectPage(name="demo", url="https://example.org/simple/demo/", files=tuple(files))
 
 
 def profile(
-    variants: dict[str, dict[str, list[str]]], interpreter: dict[str, object] | None = None
+    variants: dict[str, dict[str, list[str]]], interpreter: Mapping[str, object] | None = None
 ) -> Target:
     data: dict[str, object] = {"variants": variants, "interpreter": interpreter or CP311}
     return Target.of(profile_from_document(data, where="test profile"))

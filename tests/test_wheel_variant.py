@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,7 +256,7 @@ def test_generate_then_rank_for_several_machines(tmp_path: Path) -> None:
     ]
     assert data["default-priorities"]["namespace"] == ["nvidia", "intel", "amd"]
 
-    def rank(profile: str) -> dict[str, object]:
+    def rank(profile: str) -> dict[str, Any]:
         path = tmp_path / "profile.toml"
         path.write_text(profile)
         out = fitwheel("rank", str(variants_json), "--profile", str(path), "--format", "json")

@@ -67,8 +67,8 @@ def make_wheel(
     ).encode()
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
-    for path, data in contents.items():
-        writer.writerow([path, record_hash(data), str(len(data))])
+    for member, data in contents.items():
+        writer.writerow([member, record_hash(data), str(len(data))])
     writer.writerow([f"{dist_info}/RECORD", "", ""])
     contents[f"{dist_info}/RECORD"] = record.getvalue().encode()
 

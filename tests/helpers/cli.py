@@ -21,14 +21,17 @@ def fitwheel(
     cwd: Path | None = None,
     timeout: float = 120,
     env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
     **env_extra: str,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m fitwheel ARGS...`, output captured as text.
 
     `check` asserts success (showing stderr otherwise). `env` replaces the whole environment
     (default: this process's). `clean` drops every variable that describes a machine, so that
-    only the test's `env_extra` does, and points the driver cache at nothing.
+    only the test's `env_extra` (or `extra_env`, for a dict) does, and points the driver cache
+    at nothing.
     """
+    env_extra = {**(extra_env or {}), **env_extra}
     if clean or env_extra:
         env = dict(os.environ if env is None else env)
         if clean:
@@ -52,6 +55,6 @@ def fitwheel(
 def detect_json(*args: str, **env: str) -> dict[str, Any]:
     """`fitwheel detect --format json ARGS` in a clean environment plus `env`, decoded."""
     document: dict[str, Any] = json.loads(
-        fitwheel("detect", "--format", "json", *args, check=True, clean=True, **env).stdout
+        fitwheel("detect", "--format", "json", *args, check=True, clean=True, extra_env=env).stdout
     )
     return document

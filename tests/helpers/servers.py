@@ -26,6 +26,7 @@ def hanging_server() -> Iterator[str]:
 class StatusServer(ThreadingHTTPServer):
     status = 500
     hits = 0
+    url = ""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,7 +50,7 @@ def status_server(status: int) -> Iterator[StatusServer]:
     """A server answering `status` to everything; its URL is `server.url`."""
     server = StatusServer(("127.0.0.1", 0), _Handler)
     server.status = status
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
