@@ -56,3 +56,23 @@ def test_an_unexpected_exception_is_one_line_asking_for_a_report(
     )
     with pytest.raises(RuntimeError, match="the unexpected"):
         main(["--debug", "rank", "x.json", "--profile", "p.toml"])
+
+
+def test_every_option_of_every_command_explains_itself() -> None:
+    """`--help` is the first documentation people read: no option without a help text."""
+    import argparse
+
+    from fitwheel.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif action.option_strings and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings)}")
+
+    walk(build_parser(), "fitwheel")
+    assert missing == []

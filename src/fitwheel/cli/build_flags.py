@@ -26,7 +26,12 @@ def add_parser(subparsers: Any) -> None:
         choices=("c", "cuda", "hip"),
         help="print only the flags for this compiler (c: GCC/Clang, cuda: nvcc, hip: hipcc)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), or json for programs",
+    )
     parser.set_defaults(func=run)
 
 

@@ -30,7 +30,12 @@ def add_parser(subparsers: Any) -> None:
         "FITWHEEL_TPU_PRESENT; "
         "FITWHEEL_PROFILE=FILE replaces detection.",
     )
-    parser.add_argument("--format", choices=FORMATS, default=_DEFAULTS["format"])
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=_DEFAULTS["format"],
+        help="text for people (default), or json: the full profile document for programs",
+    )
     parser.add_argument(
         "--profile", metavar="FILE", help="read this profile instead of probing the machine"
     )
@@ -146,11 +151,11 @@ def dump_json(value: Any, indent: str = "") -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def render_text(document: dict[str, Any]) -> str:  # noqa: C901
+def render_text(document: dict[str, Any], heading: str = "fitwheel detect") -> str:  # noqa: C901
     """A summary a person can read and paste into a bug report."""
     lines: list[str] = []
     source = document.get("fitwheel", {}).get("source", "detected")
-    lines.append(f"fitwheel detect ({source})")
+    lines.append(f"{heading} ({source})")
     interpreter = document.get("interpreter") or {}
     libc = interpreter.get("libc")
     summary = [

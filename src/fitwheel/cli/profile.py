@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fitwheel.cli._common import add_format_option
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -21,13 +23,26 @@ def add_parser(subparsers: Any) -> None:
     capture.add_argument(
         "-o", "--output", metavar="FILE", help="write here (.json: JSON, else TOML); default stdout"
     )
-    capture.add_argument("--sysroot", metavar="DIR", default="/")
-    capture.add_argument("--no-cache", action="store_true")
-    capture.add_argument("--timeout", metavar="S", type=float, default=10.0)
+    capture.add_argument(
+        "--sysroot",
+        metavar="DIR",
+        default="/",
+        help="read proc/ and sys/ under DIR instead of / (skips the live driver probes)",
+    )
+    capture.add_argument(
+        "--no-cache", action="store_true", help="probe the drivers even when a cached answer exists"
+    )
+    capture.add_argument(
+        "--timeout",
+        metavar="S",
+        type=float,
+        default=10.0,
+        help="seconds the driver probe may take before it is killed (default 10)",
+    )
     capture.set_defaults(func=run_capture)
     show = actions.add_parser("show", help="show what a profile file supports")
     show.add_argument("file", metavar="FILE")
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_option(show)
     show.set_defaults(func=run_show)
 
 
@@ -46,7 +61,9 @@ def run_capture(args: argparse.Namespace) -> int:
     if output:
         from pathlib import Path
 
-        Path(output).write_text(text, encoding="utf-8")
+        from fitwheel.wheel.generate import write_atomically
+
+        write_atomically(Path(output), text.encode())
     else:
         print(text, end="")
     return 0
@@ -62,5 +79,5 @@ def run_show(args: argparse.Namespace) -> int:
 
         print(json.dumps(document, indent=2))
     else:
-        print(render_text(document), end="")
+        print(render_text(document, heading="fitwheel profile show"), end="")
     return 0

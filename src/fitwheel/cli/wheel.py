@@ -23,7 +23,13 @@ def add_parser(subparsers: Any) -> None:
         "namespaces that describe the build get static-properties (--static-property).",
     )
     make.add_argument("wheel", metavar="WHEEL")
-    make.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR")
+    make.add_argument(
+        "-o",
+        "--output-dir",
+        required=True,
+        metavar="OUTDIR",
+        help="folder to write the variant wheel into (created if missing)",
+    )
     make.add_argument(
         "-p",
         "--property",
@@ -63,7 +69,13 @@ def add_parser(subparsers: Any) -> None:
         description="Remove variant.json, rewrite RECORD, drop the label from the name.",
     )
     unmake.add_argument("wheel", metavar="WHEEL")
-    unmake.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR")
+    unmake.add_argument(
+        "-o",
+        "--output-dir",
+        required=True,
+        metavar="OUTDIR",
+        help="folder to write the plain wheel into (created if missing)",
+    )
     unmake.set_defaults(func=run_unmake)
 
     inspect = commands.add_parser(
