@@ -61,7 +61,7 @@ def run_capture(args: argparse.Namespace) -> int:
     if output:
         from pathlib import Path
 
-        from fitwheel.wheel.generate import write_atomically
+        from fitwheel.files import write_atomically
 
         write_atomically(Path(output), text.encode())
     else:

@@ -83,9 +83,10 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_merge(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from fitwheel.files import write_atomically
     from fitwheel.variants.merge import merge_documents
     from fitwheel.variants.metadata import dumps_variants_document
-    from fitwheel.wheel.generate import read_variants_json, write_atomically
+    from fitwheel.wheel.generate import read_variants_json
 
     merged = merge_documents(
         read_variants_json(Path(args.first)), read_variants_json(Path(args.second))

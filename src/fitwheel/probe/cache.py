@@ -63,12 +63,11 @@ def store(name: str, key: Any, facts: dict[str, Any], directory: str) -> None:
     """Write atomically (rename), so a concurrent reader sees the old or the new file, never half."""
     import json
 
+    from fitwheel.files import write_atomically
+
     try:
         os.makedirs(directory, exist_ok=True)
-        target = os.path.join(directory, f"{name}.json")
-        temporary = f"{target}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as stream:
-            json.dump({"format": _FORMAT, "key": key, "facts": facts}, stream)
-        os.replace(temporary, target)
+        document = {"format": _FORMAT, "key": key, "facts": facts}
+        write_atomically(os.path.join(directory, f"{name}.json"), json.dumps(document).encode())
     except OSError:
         pass  # a read-only home only costs the next run a fresh probe

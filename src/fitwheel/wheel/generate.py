@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fitwheel.errors import InvalidFolder, UnreadableFile, VariantMetadataConflict
+from fitwheel.files import write_atomically
 from fitwheel.variants.merge import merge_documents
 from fitwheel.variants.metadata import (
     VariantsDocument,
@@ -69,17 +68,6 @@ def read_variants_json(path: Path) -> VariantsDocument:
     except OSError as exc:
         raise UnreadableFile(path, str(exc.strerror)) from None
     return loads_variants_document(text, where=str(path))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".fitwheel-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def generate_variants_json(directory: str | Path) -> list[Path]:
