@@ -39,6 +39,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--profile", metavar="FILE", help="read this profile instead of probing the machine"
     )
+    add_probe_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_probe_options(parser: Any) -> None:
+    """`--sysroot`, `--no-cache`, `--timeout`: how the machine is probed (detect, capture)."""
     parser.add_argument(
         "--sysroot",
         metavar="DIR",
@@ -55,7 +61,6 @@ def add_parser(subparsers: Any) -> None:
         default=_DEFAULTS["timeout"],
         help="seconds the driver probe may take before it is killed (default 10)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

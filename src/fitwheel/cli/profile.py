@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fitwheel.cli._common import add_format_option
+from fitwheel.cli.detect import add_probe_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,22 +24,7 @@ def add_parser(subparsers: Any) -> None:
     capture.add_argument(
         "-o", "--output", metavar="FILE", help="write here (.json: JSON, else TOML); default stdout"
     )
-    capture.add_argument(
-        "--sysroot",
-        metavar="DIR",
-        default="/",
-        help="read proc/ and sys/ under DIR instead of / (skips the live driver probes)",
-    )
-    capture.add_argument(
-        "--no-cache", action="store_true", help="probe the drivers even when a cached answer exists"
-    )
-    capture.add_argument(
-        "--timeout",
-        metavar="S",
-        type=float,
-        default=10.0,
-        help="seconds the driver probe may take before it is killed (default 10)",
-    )
+    add_probe_options(capture)
     capture.set_defaults(func=run_capture)
     show = actions.add_parser("show", help="show what a profile file supports")
     show.add_argument("file", metavar="FILE")
