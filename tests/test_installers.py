@@ -128,7 +128,33 @@ def test_install_gets_the_build_for_the_profile(
     level = "v2" if profile == "cpu_v2" else None
     if level is not None:
         assert installed_label(python, "fastmath") == level
+    # Every variant build handed to the installer is named, after it finished (stderr).
+    said = [line for line in result.stderr.splitlines() if line.startswith("fitwheel: ")]
+    label = EXPECTED_TORCH[profile]
+    assert f"fitwheel: torchlike 2.10.0 -> {label} (" in "\n".join(said), result.stderr
+    assert f"fitwheel: visionlike 0.25.0 -> {label} (" in "\n".join(said), result.stderr
+    if profile == "pascal_cu128":
+        (torch,) = [line for line in said if line.startswith("fitwheel: torchlike")]
+        assert torch.endswith(
+            "-> cuda12.6 (cuda12.8 does not fit: no supported nvidia :: sm_arch)"
+        ), torch
     assert (next(python.parent.parent.glob("lib/python*/site-packages")) / "sdistonly.py").exists()
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_the_installers_quiet_flag_silences_the_chosen_build_line(
+    served: Served, tmp_path: Path
+) -> None:
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["ampere_cu128"])
+    args = ["pip", "--python", str(python), "install", "-q", "--no-deps", "-i", served.url,
+            "torchlike"]  # fmt: skip
+    result = run(args, env)
+    assert result.returncode == 0, result.stderr
+    assert installed_label(python, "torchlike") == "cuda12.8"
+    assert "fitwheel:" not in result.stderr
 
 
 @requires_nginx

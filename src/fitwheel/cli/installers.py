@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
             )
-        return _finished(_reported(run, "pip"))
+        return _finished(_reported(run, "pip", installer_args))
     from fitwheel.installers import uv
 
     uv_plan = uv.plan(installer_args)
@@ -83,13 +83,18 @@ def run(args: argparse.Namespace) -> int:
         lambda: detect(profile=profile_path),
         lambda url: uv.proxied_command(uv_plan, url),
     )
-    return _finished(_reported(run, "uv"))
+    return _finished(_reported(run, "uv", installer_args))
 
 
-def _reported(run: ProxiedRun, installer: str) -> int:
-    """The installer's status, after naming the upstream failure behind a failed run."""
+def _reported(run: ProxiedRun, installer: str, installer_args: Sequence[str]) -> int:
+    """The installer's status, after naming each variant build it was handed (unless the
+    installer was asked to be quiet) and the upstream failure behind a failed run."""
     import sys
 
+    quiet = any(a in ("-q", "--quiet", "-qq", "-qqq") for a in installer_args)
+    if not quiet:
+        for build in run.chosen:
+            print(f"fitwheel: {build}", file=sys.stderr)
     if run.upstream_failure is not None:
         message = f"{installer} could not use an index: {run.upstream_failure}"
         print(f"fitwheel: error: {message}", file=sys.stderr)

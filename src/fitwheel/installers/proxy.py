@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from fitwheel.profile import Profile
-    from fitwheel.serve.proxy import Proxy
+    from fitwheel.serve.proxy import ChosenBuild, Proxy
     from fitwheel.serve.server import BackgroundServer
 
 BuildCommand = Callable[[str], tuple[list[str], Mapping[str, str]]]
@@ -71,10 +71,12 @@ def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) ->
 
 @dataclass(frozen=True)
 class ProxiedRun:
-    """How the installer ended, and the last upstream failure when it failed."""
+    """How the installer ended, the variant builds it was handed (one per project), and the
+    last upstream failure when it failed."""
 
     status: int
     upstream_failure: str | None
+    chosen: tuple[ChosenBuild, ...] = ()
 
 
 def run_behind_proxy(
@@ -111,7 +113,8 @@ def run_behind_proxy(
         finally:
             server.stop()
     failure = proxy.failures[-1] if status != 0 and proxy.failures else None
-    return ProxiedRun(status, failure)
+    chosen = tuple(proxy.handed_out[name] for name in sorted(proxy.handed_out))
+    return ProxiedRun(status, failure, chosen)
 
 
 def _start_proxy(

@@ -6,7 +6,23 @@ the releases' variants documents. It never probes the machine; detection happens
 
 from __future__ import annotations
 
-from fitwheel.select.choose import Rejection, ReleaseChoice, choose, resolve_page
+from fitwheel.select.choose import (
+    Rejection,
+    ReleaseChoice,
+    Resolution,
+    choose,
+    resolve,
+    resolve_page,
+)
 from fitwheel.select.target import Target, interpreter_tags
 
-__all__ = ["Rejection", "ReleaseChoice", "Target", "choose", "interpreter_tags", "resolve_page"]
+__all__ = [
+    "Rejection",
+    "ReleaseChoice",
+    "Resolution",
+    "Target",
+    "choose",
+    "interpreter_tags",
+    "resolve",
+    "resolve_page",
+]

@@ -22,6 +22,7 @@ from fitwheel.index.filenames import DistributionName, FileKind
 from fitwheel.index.model import IndexFile, ProjectPage
 from fitwheel.index.releases import Release, page_releases
 from fitwheel.select.target import Target
+from fitwheel.variants.filename import parse_variant_wheel_filename
 from fitwheel.variants.metadata import VariantsDocument
 from fitwheel.variants.ordering import Ranking, rank
 from fitwheel.variants.properties import NULL_LABEL
@@ -42,6 +43,21 @@ class ReleaseChoice:
     label: str | None
     reason: str
     rejected: tuple[Rejection, ...]
+
+
+def summary(choice: ReleaseChoice) -> str:
+    """One short reason for a chosen variant: why the builds ranked above it were passed over
+    (the first that does not fit), else how many builds fitted."""
+    for rejection in choice.rejected:
+        reason = rejection.reason
+        if reason.startswith("variant ") and " does not fit: " in reason:
+            label, _, why = reason.removeprefix("variant ").partition(" does not fit: ")
+            feature, none_of, _ = why.partition(": none of ")
+            return f"{label.strip(chr(39))} does not fit: " + (
+                f"no supported {feature}" if none_of else why
+            )
+    fitting = sum(1 for r in choice.rejected if r.reason.startswith("variant ")) + 1
+    return f"the best of {fitting} fitting build{'s' if fitting != 1 else ''}"
 
 
 class _Tier(IntEnum):
@@ -223,10 +239,34 @@ def _why_lost(loser: _Candidate, winner: _Candidate, ranking: Ranking | None) ->
     return f"same rank as {chosen}, which is listed first"
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """A page as a stock installer should see it, and the choices behind it."""
+
+    page: ProjectPage
+    choices: tuple[ReleaseChoice, ...]
+
+    def chosen_variants(self) -> dict[str, ReleaseChoice]:
+        """Served (label-less) filename -> the choice, for each release whose variant won."""
+        chosen = {}
+        for choice in self.choices:
+            if choice.chosen is not None and choice.label is not None:
+                wheel = parse_variant_wheel_filename(choice.chosen.filename)
+                chosen[wheel.base_filename] = choice
+        return chosen
+
+
 def resolve_page(
     page: ProjectPage, target: Target, documents: Documents, *, only_chosen: bool = False
 ) -> ProjectPage:
-    """The page as a stock installer should see it for `target`.
+    """`resolve(...).page`: the page as a stock installer should see it for `target`."""
+    return resolve(page, target, documents, only_chosen=only_chosen).page
+
+
+def resolve(
+    page: ProjectPage, target: Target, documents: Documents, *, only_chosen: bool = False
+) -> Resolution:
+    """The page as a stock installer should see it for `target`, with the choices.
 
     For each release, the chosen variant wheel (if a variant was chosen) stays under its
     label-less filename with the same URL and hashes; the other variant wheels and the
@@ -261,4 +301,5 @@ def resolve_page(
         if only_chosen
         else page.versions
     )
-    return ProjectPage(name=page.name, url=page.url, files=tuple(files), versions=versions)
+    resolved = ProjectPage(name=page.name, url=page.url, files=tuple(files), versions=versions)
+    return Resolution(resolved, choices)

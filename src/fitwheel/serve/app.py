@@ -123,6 +123,9 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
             listed = entry.by_filename.get(wanted)
             if listed is None or wanted not in entry.streamed:
                 return _error(404, f"{project} has no file {wanted!r} served here")
+            build = entry.chosen.get(wanted)
+            if build is not None:
+                proxy.handed_out[build.project] = build
             url = listed.url
             if filename != wanted:
                 if listed.metadata_url is None:

@@ -34,7 +34,8 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
-from fitwheel.select import Target, resolve_page
+from fitwheel.select import Target, resolve
+from fitwheel.select.choose import summary
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
@@ -68,6 +69,19 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class ChosenBuild:
+    """A variant build the proxy handed to an installer: what, and in one line why."""
+
+    project: str
+    version: str
+    label: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.version} -> {self.label} ({self.reason})"
+
+
+@dataclass(frozen=True)
 class Resolved:
     """A project's page resolved for one profile, and how to serve it."""
 
@@ -76,6 +90,8 @@ class Resolved:
     listed: ProjectPage
     """The page as served: streamed files point at `/files/`."""
     expires: float
+    chosen: Mapping[str, ChosenBuild] = field(default_factory=dict)
+    """Served filename -> the variant build it stands for."""
     bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     """Explicit cache: content type -> (rendered body, its ETag), rendered on first request."""
 
@@ -94,6 +110,9 @@ class Proxy:
         self.config = config
         self.failures: deque[str] = deque(maxlen=16)
         """Recent upstream failures (most recent last), for a wrapper's summary line."""
+        self.handed_out: dict[str, ChosenBuild] = {}
+        """Variant builds whose files (or metadata) were served, by project, for a wrapper to
+        name after the installer finishes (the newest one per project)."""
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
@@ -157,7 +176,14 @@ class Proxy:
             self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
         self._failed.pop((profile_name, project), None)
-        resolved = resolve_page(page, self._targets[profile_name], documents)
+        resolution = resolve(page, self._targets[profile_name], documents)
+        resolved = resolution.page
+        chosen = {
+            filename: ChosenBuild(
+                resolved.name, choice.version, choice.label or "", summary(choice)
+            )
+            for filename, choice in resolution.chosen_variants().items()
+        }
         credentials = self._client.credentials
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f, credentials))
         listed = ProjectPage(
@@ -171,6 +197,7 @@ class Proxy:
             streamed=streamed,
             listed=listed,
             expires=time.monotonic() + self.config.page_ttl,
+            chosen=MappingProxyType(chosen),
         )
         self._resolved.pop((profile_name, project), None)
         if len(self._resolved) >= MAX_CACHED_PAGES:
