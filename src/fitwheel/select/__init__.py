@@ -7,6 +7,17 @@ the releases' variants documents. It never probes the machine; detection happens
 from __future__ import annotations
 
 from fitwheel.select.choose import Rejection, ReleaseChoice, choose, resolve_page
+from fitwheel.select.families import choose_in_family, follow_anchor, resolve_in_family
 from fitwheel.select.target import Target, interpreter_tags
 
-__all__ = ["Rejection", "ReleaseChoice", "Target", "choose", "interpreter_tags", "resolve_page"]
+__all__ = [
+    "Rejection",
+    "ReleaseChoice",
+    "Target",
+    "choose",
+    "choose_in_family",
+    "follow_anchor",
+    "interpreter_tags",
+    "resolve_in_family",
+    "resolve_page",
+]
