@@ -21,7 +21,9 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 from aiohttp import web
 
-from fitwheel.errors import FitwheelError, UpstreamError
+from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
+from fitwheel.families import Family, family_for
+from fitwheel.families.fetch import fetch_with_anchor
 from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
 from fitwheel.index.credentials import Credentials
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
@@ -34,7 +36,7 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
-from fitwheel.select import Target, resolve_page
+from fitwheel.select import Target, follow_anchor, resolve_in_family, resolve_page
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
@@ -65,6 +67,8 @@ class ServeConfig:
     page_ttl: float = 60.0
     """Seconds a resolved page is served without asking the upstream again."""
     client: ClientSettings = field(default_factory=lambda: ClientSettings(retries=1))
+    families: tuple[Family, ...] = ()
+    """Index families: their projects come from their members only, never from `upstreams`."""
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,12 @@ class Proxy:
         return await asyncio.shield(pending)
 
     async def root(self, as_json: bool) -> tuple[bytes, str]:
-        """The `/simple/` page (the upstreams' project names) and its ETag, cached like pages."""
+        """The `/simple/` page (the upstreams' project names and the families' projects) and
+        its ETag, cached like pages."""
         if self._root is None or self._root[0] <= time.monotonic():
             names = await all_projects(self._client, self.config.upstreams.urls)
+            families = {p for f in self.config.families for p in f.projects}
+            names = sorted(set(names) | families)
             self._root = (time.monotonic() + self.config.page_ttl, names, {})
         _, names, bodies = self._root
         if as_json not in bodies:
@@ -150,14 +157,12 @@ class Proxy:
 
     async def _resolve(self, profile_name: str, project: str) -> Resolved:
         try:
-            page = await self.config.upstreams.project_page(self._client, project)
-            documents = await self._client.variants_documents(page)
+            resolved = await self._resolved_page(self._targets[profile_name], project)
         except UpstreamError as exc:
             self.failures.append(str(exc))
             self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
         self._failed.pop((profile_name, project), None)
-        resolved = resolve_page(page, self._targets[profile_name], documents)
         credentials = self._client.credentials
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f, credentials))
         listed = ProjectPage(
@@ -177,6 +182,23 @@ class Proxy:
             del self._resolved[next(iter(self._resolved))]  # the oldest
         self._resolved[(profile_name, project)] = entry
         return entry
+
+    async def _resolved_page(self, target: Target, project: str) -> ProjectPage:
+        """The project's page for one target: from its index family, else the upstreams."""
+        family = family_for(self.config.families, project)
+        if family is None:
+            page = await self.config.upstreams.project_page(self._client, project)
+            documents = await self._client.variants_documents(page)
+            return resolve_page(page, target, documents)
+        try:
+            builds, anchor = await fetch_with_anchor(self._client, family, project)
+        except ProjectNotFound:
+            raise
+        except FitwheelError as exc:
+            raise UpstreamError(family.url, str(exc)) from None
+        if anchor is not None:
+            builds = follow_anchor(builds, anchor, target)
+        return resolve_in_family(builds, target)
 
     async def relay_file(
         self, request: web.Request, file: IndexFile, url: str
