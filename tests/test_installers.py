@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Served
-from fitwheel.cli.installers import split_profile
+from fitwheel.cli.installers import WrapperOptions, split_options
 from fitwheel.installers import pip, uv
 from helpers.cli import fitwheel
 from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
@@ -95,13 +95,22 @@ def test_uv_plan_follows_uv_first_index_order() -> None:
                            "http://proxy/simple/"]  # fmt: skip
 
 
-def test_profile_option_comes_before_the_installer_arguments() -> None:
-    assert split_profile(["--profile", "h100.toml", "install", "torch"]) == (
-        "h100.toml",
-        ["install", "torch"],
+def test_own_options_come_before_the_installer_arguments() -> None:
+    assert split_options(["--profile", "h100.toml", "install", "torch"]) == WrapperOptions(
+        "h100.toml", (), ["install", "torch"]
     )
-    assert split_profile(["--profile=a.toml", "pip", "install"]) == ("a.toml", ["pip", "install"])
-    assert split_profile(["install", "--profile", "x"]) == (None, ["install", "--profile", "x"])
+    assert split_options(["--profile=a.toml", "pip", "install"]) == WrapperOptions(
+        "a.toml", (), ["pip", "install"]
+    )
+    assert split_options(["install", "--profile", "x"]) == WrapperOptions(
+        None, (), ["install", "--profile", "x"]
+    )
+    assert split_options(
+        ["--index-family", "pytorch=http://m/whl/", "--profile", "p.toml", "--index-family=f.toml",
+         "install", "--index-family", "x"]
+    ) == WrapperOptions(
+        "p.toml", ("pytorch=http://m/whl/", "f.toml"), ["install", "--index-family", "x"]
+    )  # fmt: skip
 
 
 # --- real installs ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         FitwheelError,
         IndexUnavailable,
         InstallerNotFound,
+        InvalidFamily,
         InvalidFolder,
         InvalidIndexPage,
         InvalidLabel,
@@ -45,12 +46,23 @@ if TYPE_CHECKING:
         UpstreamError,
         VariantMetadataConflict,
     )
+    from fitwheel.families import Family, FamilyPage, builtin_family, family_page, load_families
+    from fitwheel.families.fetch import fetch_family_page
     from fitwheel.index import Documents, fetch_project, fetch_project_async
     from fitwheel.index.client import ClientSettings, IndexClient
     from fitwheel.index.model import IndexFile, ProjectPage
     from fitwheel.index.writer import BuildReport, build_index
     from fitwheel.profile import Interpreter, Profile, load_profile, profile_from_document
-    from fitwheel.select import Rejection, ReleaseChoice, Target, choose, resolve_page
+    from fitwheel.select import (
+        Rejection,
+        ReleaseChoice,
+        Target,
+        choose,
+        choose_in_family,
+        follow_anchor,
+        resolve_in_family,
+        resolve_page,
+    )
     from fitwheel.variants.filename import VariantWheelFilename, parse_variant_wheel_filename
     from fitwheel.variants.merge import merge_documents
     from fitwheel.variants.metadata import (
@@ -68,12 +80,15 @@ __all__ = [
     "BuildReport",
     "ClientSettings",
     "Documents",
+    "Family",
+    "FamilyPage",
     "FitwheelError",
     "IndexClient",
     "IndexFile",
     "IndexUnavailable",
     "InstallerNotFound",
     "Interpreter",
+    "InvalidFamily",
     "InvalidFolder",
     "InvalidIndexPage",
     "InvalidLabel",
@@ -102,13 +117,19 @@ __all__ = [
     "VariantsDocument",
     "__version__",
     "build_index",
+    "builtin_family",
     "choose",
+    "choose_in_family",
     "detect",
+    "family_page",
+    "fetch_family_page",
     "fetch_project",
     "fetch_project_async",
+    "follow_anchor",
     "generate_variants_json",
     "hash_label",
     "inspect_wheel",
+    "load_families",
     "load_profile",
     "loads_variants_document",
     "make_variant",
@@ -118,6 +139,7 @@ __all__ = [
     "parse_variants_document",
     "profile_from_document",
     "rank",
+    "resolve_in_family",
     "resolve_page",
     "unmake_variant",
 ]
@@ -129,6 +151,7 @@ _MODULES = {
         "FitwheelError",
         "IndexUnavailable",
         "InstallerNotFound",
+        "InvalidFamily",
         "InvalidFolder",
         "InvalidIndexPage",
         "InvalidLabel",
@@ -146,12 +169,23 @@ _MODULES = {
         "UpstreamError",
         "VariantMetadataConflict",
     ),
+    "fitwheel.families": ("Family", "FamilyPage", "builtin_family", "family_page", "load_families"),
+    "fitwheel.families.fetch": ("fetch_family_page",),
     "fitwheel.index": ("Documents", "fetch_project", "fetch_project_async"),
     "fitwheel.index.client": ("ClientSettings", "IndexClient"),
     "fitwheel.index.model": ("IndexFile", "ProjectPage"),
     "fitwheel.index.writer": ("BuildReport", "build_index"),
     "fitwheel.profile": ("Interpreter", "Profile", "load_profile", "profile_from_document"),
-    "fitwheel.select": ("Rejection", "ReleaseChoice", "Target", "choose", "resolve_page"),
+    "fitwheel.select": (
+        "Rejection",
+        "ReleaseChoice",
+        "Target",
+        "choose",
+        "choose_in_family",
+        "follow_anchor",
+        "resolve_in_family",
+        "resolve_page",
+    ),
     "fitwheel.variants.filename": ("VariantWheelFilename", "parse_variant_wheel_filename"),
     "fitwheel.variants.merge": ("merge_documents",),
     "fitwheel.variants.metadata": (

@@ -94,3 +94,7 @@ class InstallerNotFound(FitwheelError):
 class UnroutableIndex(FitwheelError):
     """The installer would read an index from somewhere the wrapper cannot put the proxy in
     front of; running it anyway would quietly install builds that were never chosen."""
+
+
+class InvalidFamily(FitwheelError):
+    """An index family (a built-in name, a family file or a member name) cannot be used."""

@@ -22,6 +22,13 @@ def installed_dist_info(python: Path, dist: str) -> Path | None:
     return found[0] if found else None
 
 
+def installed_version(python: Path, dist: str) -> str:
+    """The version of the installed `dist` (`2.9.0+cu126`), read from its `.dist-info` name."""
+    info = installed_dist_info(python, dist)
+    assert info is not None, f"{dist} is not installed"
+    return info.name.removeprefix(f"{dist}-").removesuffix(".dist-info")
+
+
 def installed_label(python: Path, dist: str) -> str | None:
     """The variant label of the installed `dist` (None: a plain wheel); it must be installed."""
     info = installed_dist_info(python, dist)

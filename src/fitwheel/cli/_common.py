@@ -22,3 +22,16 @@ def add_format_option(parser: Any) -> None:
         default="text",
         help="output for people (text, the default) or programs (json)",
     )
+
+
+def add_family_option(parser: Any) -> None:
+    parser.add_argument(
+        "--index-family",
+        action="append",
+        default=[],
+        metavar="NAME[=URL]",
+        help="take the family's projects from its per-accelerator indexes, choosing the "
+        "build that fits (NAME: built-in 'pytorch' or a family TOML file; URL: the folder "
+        "holding the members, e.g. cpu/ and cu126/); repeatable; default: "
+        "$FITWHEEL_INDEX_FAMILIES",
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from fitwheel.cli._common import add_format_option
+from fitwheel.cli._common import add_family_option, add_format_option
 
 if TYPE_CHECKING:
-    from fitwheel.select import ReleaseChoice
+    from fitwheel.families import Family, FamilyPage
+    from fitwheel.index.model import ProjectPage
+    from fitwheel.select import ReleaseChoice, Target
 
 
 def add_parser(subparsers: Any) -> None:
@@ -22,6 +24,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("project", metavar="PROJECT")
     add_index_options(parser)
+    add_family_option(parser)
     add_profile_option(parser)
     add_format_option(parser)
     parser.set_defaults(func=run)
@@ -73,27 +76,86 @@ def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fitwheel.cli._common import print_json
+    import os
+
     from fitwheel.detect import detect
+    from fitwheel.families import families_from, family_for
     from fitwheel.index import fetch_project
     from fitwheel.select import Target, choose
 
     profile = detect(profile=args.profile)
-    page, documents = fetch_project(
-        args.index_url, args.project, timeout=args.timeout, retries=args.retries
-    )
-    choices = choose(page, Target.of(profile), documents)
-    if args.format == "json":
-        print_json({"project": page.name, "releases": [choice_to_json(c) for c in choices]})
+    target = Target.of(profile)
+    family = family_for(families_from(args.index_family, os.environ), args.project)
+    builds = None
+    if family is not None:
+        builds, choices = _family_choices(args, family, target)
+        page = builds.page
     else:
-        print(f"{page.name} from {page.url} for {profile.source}")
+        page, documents = fetch_project(
+            args.index_url, args.project, timeout=args.timeout, retries=args.retries
+        )
+        choices = choose(page, target, documents)
+    if args.format == "json":
+        _print_json(page, choices, builds)
+    else:
+        source = f"index family {family.name!r} ({page.url})" if family else page.url
+        print(f"{page.name} from {source} for {profile.source}")
         for choice in choices:
-            print(f"\n{choice.version}")
-            if choice.chosen is not None:
-                label = f" (label {choice.label})" if choice.label is not None else ""
-                print(f"  ✓ {choice.chosen.filename}{label}: {choice.reason}")
-            else:
-                print(f"  - nothing: {choice.reason}")
-            for rejection in choice.rejected:
-                print(f"  ✗ {rejection.file.filename}: {rejection.reason}")
+            _print_choice(choice, builds)
     return 0 if any(c.chosen is not None for c in choices) else 1
+
+
+def _print_json(
+    page: ProjectPage, choices: tuple[ReleaseChoice, ...], builds: FamilyPage | None
+) -> None:
+    """The JSON report; with a family, each rejection names its member (`label`), and each
+    member without a build of the release is one more rejection (`"filename": null`)."""
+    from fitwheel.cli._common import print_json
+
+    releases = []
+    for choice in choices:
+        entry = choice_to_json(choice)
+        if builds is not None:
+            for rejected, rejection in zip(entry["rejected"], choice.rejected, strict=True):
+                rejected["label"] = builds.member_of(rejection.file)
+            entry["rejected"].extend(
+                {"filename": None, "label": a.member, "reason": a.reason}
+                for a in builds.absent.get(choice.version, ())
+            )
+        releases.append(entry)
+    print_json({"project": page.name, "releases": releases})
+
+
+def _print_choice(choice: ReleaseChoice, builds: FamilyPage | None) -> None:
+    print(f"\n{choice.version}")
+    if choice.chosen is not None:
+        label = f" (label {choice.label})" if choice.label is not None else ""
+        print(f"  ✓ {choice.chosen.filename}{label}: {choice.reason}")
+    else:
+        print(f"  - nothing: {choice.reason}")
+    for rejection in choice.rejected:
+        print(f"  ✗ {rejection.file.filename}: {rejection.reason}")
+    for missing in builds.absent.get(choice.version, ()) if builds is not None else ():
+        print(f"  ✗ ({missing.member}): {missing.reason}")
+
+
+def _family_choices(
+    args: argparse.Namespace, family: Family, target: Target
+) -> tuple[FamilyPage, tuple[ReleaseChoice, ...]]:
+    """The project from its family's members (anchored), and the choice per release."""
+    import asyncio
+
+    from fitwheel.families.fetch import fetch_with_anchor
+    from fitwheel.index.client import ClientSettings, IndexClient
+    from fitwheel.select import choose_in_family, follow_anchor
+
+    settings = ClientSettings().with_timeout(args.timeout).with_retries(args.retries)
+
+    async def fetch() -> tuple[FamilyPage, FamilyPage | None]:
+        async with IndexClient(settings) as client:
+            return await fetch_with_anchor(client, family, args.project)
+
+    page, anchor = asyncio.run(fetch())
+    if anchor is not None:
+        page = follow_anchor(page, anchor, target)
+    return page, choose_in_family(page, target)

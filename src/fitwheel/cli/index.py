@@ -7,8 +7,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from fitwheel.families import Family
     from fitwheel.index import Documents
     from fitwheel.index.model import ProjectPage
+    from fitwheel.select import Target
+
+from fitwheel.cli._common import add_family_option
 
 _PROGRESS_FROM = 200
 
@@ -42,6 +48,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help="write a resolved index for the target this profile describes",
     )
+    add_family_option(build)
     build.set_defaults(func=run_build)
 
 
@@ -66,10 +73,20 @@ class _Progress:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    import os
+
     from fitwheel.detect import detect
+    from fitwheel.errors import InvalidFamily
+    from fitwheel.families import families_from
     from fitwheel.index.writer import Resolve, build_index
     from fitwheel.select import Target, resolve_page
 
+    families = families_from(args.index_family, os.environ)
+    if families and args.profile is None:
+        raise InvalidFamily(
+            "--index-family needs --profile: a mirror of a family lists, per release, the "
+            "one build that fits the profile's machine"
+        )
     profile = None if args.profile is None else detect(profile=args.profile)
     resolve: Resolve | None = None
     if profile is not None:
@@ -90,4 +107,17 @@ def run_build(args: argparse.Namespace) -> int:
     )
     for name in report.skipped:
         print(f"skipped {name}: not a wheel, sdist or variants.json", file=sys.stderr)
+    if families and profile is not None:
+        _mirror(args.output, families, Target.of(profile))
     return 0
+
+
+def _mirror(output: str, families: Sequence[Family], target: Target) -> None:
+    """Add the families' projects, resolved for `target`, to the index in `output`."""
+    from fitwheel.serve.mirror import write_family_mirror
+
+    mirrored = write_family_mirror(output, families, target)
+    names = ", ".join(f.name for f in families)
+    print(f"index family {names}: {len(mirrored.written)} projects resolved into {output}")
+    for project in mirrored.missing:
+        print(f"skipped {project}: no member of its family has it", file=sys.stderr)

@@ -1,8 +1,9 @@
 """`fitwheel pip ...` and `fitwheel uv ...`: the real installer, choosing variant builds.
 
 Every argument after `pip` / `uv` goes to the installer verbatim, except fitwheel's own
-`--profile FILE` when it comes first: `fitwheel pip --profile h100.toml install torch`,
-`fitwheel uv --profile h100.toml pip install torch`.
+`--profile FILE` and `--index-family NAME[=URL]` (repeatable) when they come first:
+`fitwheel pip --profile h100.toml install torch`, `fitwheel uv --index-family
+pytorch=https://mirror/whl/ pip install torch`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fitwheel.families import Family
     from fitwheel.installers.proxy import ProxiedRun
 
 
@@ -45,21 +48,41 @@ def parsed_arguments(installer: str, installer_args: Sequence[str]) -> argparse.
     )
 
 
-def split_profile(args: Sequence[str]) -> tuple[str | None, list[str]]:
-    """Take a leading `--profile FILE` / `--profile=FILE` off the installer's arguments."""
+@dataclass(frozen=True)
+class WrapperOptions:
+    """fitwheel's own options in front of the installer's arguments, and those arguments."""
+
+    profile: str | None
+    families: tuple[str, ...]
+    rest: list[str]
+
+
+def split_options(args: Sequence[str]) -> WrapperOptions:
+    """Take leading `--profile FILE` and `--index-family SPEC` (`--opt=value` too) off."""
     rest = list(args)
-    if rest[:1] == ["--profile"] and len(rest) > 1:
-        return rest[1], rest[2:]
-    if rest and rest[0].startswith("--profile="):
-        return rest[0].partition("=")[2], rest[1:]
-    return None, rest
+    profile, families = None, []
+    while rest:
+        name, eq, value = rest[0].partition("=")
+        if name not in ("--profile", "--index-family"):
+            break
+        if not eq:
+            if len(rest) < 2:
+                break
+            value = rest[1]
+        rest = rest[1:] if eq else rest[2:]
+        if name == "--profile":
+            profile = value
+        else:
+            families.append(value)
+    return WrapperOptions(profile, tuple(families), rest)
 
 
 def run(args: argparse.Namespace) -> int:
     from fitwheel.detect import detect
     from fitwheel.installers.proxy import run_behind_proxy, run_command
 
-    profile_path, installer_args = split_profile(args.installer_args)
+    options = split_options(args.installer_args)
+    profile_path, installer_args = options.profile, options.rest
     if args.installer == "pip":
         from fitwheel.installers import pip
 
@@ -71,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 pip_plan.upstreams,
                 lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
+                families=lambda: _families(options.families, pip_plan.upstreams),
             )
         return _finished(_reported(run, "pip", installer_args))
     from fitwheel.installers import uv
@@ -82,8 +106,20 @@ def run(args: argparse.Namespace) -> int:
         uv_plan.upstreams,
         lambda: detect(profile=profile_path),
         lambda url: uv.proxied_command(uv_plan, url),
+        families=lambda: _families(options.families, uv_plan.upstreams),
     )
     return _finished(_reported(run, "uv", installer_args))
+
+
+def _families(given: Sequence[str], upstreams: Sequence[str]) -> tuple[Family, ...]:
+    """The index families for this run: given, from the environment, or the default; loaded
+    while the installer starts, like the profile."""
+    import os
+
+    from fitwheel.families import families_from
+    from fitwheel.installers.families import default_families
+
+    return families_from(given, os.environ, default=default_families(upstreams))
 
 
 def _reported(run: ProxiedRun, installer: str, installer_args: Sequence[str]) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fitwheel.cli._common import add_family_option
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -49,12 +51,15 @@ def add_parser(subparsers: Any) -> None:
         metavar="SECONDS",
         help="upstream request timeout (default: %(default)s)",
     )
+    add_family_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
 
+    from fitwheel.families import families_from
     from fitwheel.index.client import ClientSettings
     from fitwheel.serve.app import ServeConfig, make_app
     from fitwheel.serve.profiles import fleet_profiles, single_profile
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         profiles=profiles,
         page_ttl=args.page_ttl,
         client=ClientSettings(retries=1).with_timeout(args.timeout),
+        families=families_from(args.index_family, os.environ),
     )
 
     def ready(url: str) -> None:

@@ -17,6 +17,7 @@ from fitwheel.errors import InstallerNotFound
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from fitwheel.families import Family
     from fitwheel.profile import Profile
     from fitwheel.serve.proxy import ChosenBuild, Proxy
     from fitwheel.serve.server import BackgroundServer
@@ -83,12 +84,15 @@ def run_behind_proxy(
     upstreams: Sequence[str],
     profile: Callable[[], Profile],
     build: BuildCommand,
+    *,
+    families: Callable[[], Sequence[Family]] = tuple,
 ) -> ProxiedRun:
     """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it.
 
     The socket is bound first and the installer started at once; the profile is detected (or
-    read) and the proxy (aiohttp and all) imported and started while the installer is still
-    starting up, its first connections waiting in the listen backlog. If that fails, the
+    read), the index families loaded, and the proxy (aiohttp and all) imported and started
+    while the installer is still starting up, its first connections waiting in the listen
+    backlog. If that fails, the
     installer is stopped and the error reported.
     """
     from fitwheel.serve.sockets import listening_socket, socket_url
@@ -102,7 +106,7 @@ def run_behind_proxy(
         raise
     with _signals_forwarded(process):
         try:
-            server, proxy = _start_proxy(upstreams, profile(), sock)
+            server, proxy = _start_proxy(upstreams, profile(), sock, families())
         except BaseException:
             sock.close()
             process.terminate()
@@ -118,7 +122,7 @@ def run_behind_proxy(
 
 
 def _start_proxy(
-    upstreams: Sequence[str], profile: Profile, sock: socket.socket
+    upstreams: Sequence[str], profile: Profile, sock: socket.socket, families: Sequence[Family]
 ) -> tuple[BackgroundServer, Proxy]:
     from fitwheel.index.client import ClientSettings
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
@@ -128,7 +132,12 @@ def _start_proxy(
     # Answer before the installer gives up on us (pip waits 15 s by default), with an error
     # that names the upstream; the installer's own retries stand in for the client's.
     settings = ClientSettings(retries=0).with_timeout(UPSTREAM_TIMEOUT)
-    config = ServeConfig(Upstreams(tuple(upstreams)), {DEFAULT_PROFILE: profile}, client=settings)
+    config = ServeConfig(
+        Upstreams(tuple(upstreams)),
+        {DEFAULT_PROFILE: profile},
+        client=settings,
+        families=tuple(families),
+    )
     apps: list[web.Application] = []
 
     def factory() -> web.Application:

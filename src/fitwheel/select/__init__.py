@@ -14,6 +14,7 @@ from fitwheel.select.choose import (
     resolve,
     resolve_page,
 )
+from fitwheel.select.families import choose_in_family, follow_anchor, resolve_in_family
 from fitwheel.select.target import Target, interpreter_tags
 
 __all__ = [
@@ -22,7 +23,10 @@ __all__ = [
     "Resolution",
     "Target",
     "choose",
+    "choose_in_family",
+    "follow_anchor",
     "interpreter_tags",
     "resolve",
+    "resolve_in_family",
     "resolve_page",
 ]

@@ -56,6 +56,9 @@ def summary(choice: ReleaseChoice) -> str:
             return f"{label.strip(chr(39))} does not fit: " + (
                 f"no supported {feature}" if none_of else why
             )
+        # An index family's member, in the hardware's words (families.misfit).
+        if " has no kernels " in reason or " needs " in reason:
+            return reason
     fitting = sum(1 for r in choice.rejected if r.reason.startswith("variant ")) + 1
     return f"the best of {fitting} fitting build{'s' if fitting != 1 else ''}"
 

@@ -21,7 +21,9 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 from aiohttp import web
 
-from fitwheel.errors import FitwheelError, UpstreamError
+from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
+from fitwheel.families import Family, family_for
+from fitwheel.families.fetch import fetch_with_anchor
 from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
 from fitwheel.index.credentials import Credentials
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
@@ -34,7 +36,7 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
-from fitwheel.select import Target, resolve
+from fitwheel.select import Target, choose_in_family, follow_anchor, resolve, resolve_in_family
 from fitwheel.select.choose import summary
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
@@ -66,6 +68,8 @@ class ServeConfig:
     page_ttl: float = 60.0
     """Seconds a resolved page is served without asking the upstream again."""
     client: ClientSettings = field(default_factory=lambda: ClientSettings(retries=1))
+    families: tuple[Family, ...] = ()
+    """Index families: their projects come from their members only, never from `upstreams`."""
 
 
 @dataclass(frozen=True)
@@ -157,9 +161,12 @@ class Proxy:
         return await asyncio.shield(pending)
 
     async def root(self, as_json: bool) -> tuple[bytes, str]:
-        """The `/simple/` page (the upstreams' project names) and its ETag, cached like pages."""
+        """The `/simple/` page (the upstreams' project names and the families' projects) and
+        its ETag, cached like pages."""
         if self._root is None or self._root[0] <= time.monotonic():
             names = await all_projects(self._client, self.config.upstreams.urls)
+            families = {p for f in self.config.families for p in f.projects}
+            names = sorted(set(names) | families)
             self._root = (time.monotonic() + self.config.page_ttl, names, {})
         _, names, bodies = self._root
         if as_json not in bodies:
@@ -169,21 +176,12 @@ class Proxy:
 
     async def _resolve(self, profile_name: str, project: str) -> Resolved:
         try:
-            page = await self.config.upstreams.project_page(self._client, project)
-            documents = await self._client.variants_documents(page)
+            resolved, chosen = await self._resolved_page(self._targets[profile_name], project)
         except UpstreamError as exc:
             self.failures.append(str(exc))
             self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
             raise
         self._failed.pop((profile_name, project), None)
-        resolution = resolve(page, self._targets[profile_name], documents)
-        resolved = resolution.page
-        chosen = {
-            filename: ChosenBuild(
-                resolved.name, choice.version, choice.label or "", summary(choice)
-            )
-            for filename, choice in resolution.chosen_variants().items()
-        }
         credentials = self._client.credentials
         streamed = frozenset(f.filename for f in resolved.files if _is_streamed(f, credentials))
         listed = ProjectPage(
@@ -204,6 +202,35 @@ class Proxy:
             del self._resolved[next(iter(self._resolved))]  # the oldest
         self._resolved[(profile_name, project)] = entry
         return entry
+
+    async def _resolved_page(
+        self, target: Target, project: str
+    ) -> tuple[ProjectPage, dict[str, ChosenBuild]]:
+        """The project's page for one target (from its index family, else the upstreams), and
+        the variant build each served filename stands for."""
+        family = family_for(self.config.families, project)
+        if family is None:
+            page = await self.config.upstreams.project_page(self._client, project)
+            documents = await self._client.variants_documents(page)
+            resolution = resolve(page, target, documents)
+            return resolution.page, {
+                filename: ChosenBuild(page.name, c.version, c.label or "", summary(c))
+                for filename, c in resolution.chosen_variants().items()
+            }
+        try:
+            builds, anchor = await fetch_with_anchor(self._client, family, project)
+        except ProjectNotFound:
+            raise
+        except FitwheelError as exc:
+            raise UpstreamError(family.url, str(exc)) from None
+        if anchor is not None:
+            builds = follow_anchor(builds, anchor, target)
+        chosen = {
+            c.chosen.filename: ChosenBuild(builds.page.name, c.version, c.label, summary(c))
+            for c in choose_in_family(builds, target)
+            if c.chosen is not None and c.label is not None
+        }
+        return resolve_in_family(builds, target), chosen
 
     async def relay_file(
         self, request: web.Request, file: IndexFile, url: str
