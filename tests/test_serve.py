@@ -101,7 +101,9 @@ def test_page_lists_only_the_best_variant_under_its_plain_name(
     assert files[0]["hashes"]["sha256"] == upstream_sha256(
         served, f"torchlike-2.10.0-py3-none-any-{label}.whl"
     )
-    assert files[0]["url"] == "../../files/torchlike/torchlike-2.10.0-py3-none-any.whl"
+    digest = files[0]["hashes"]["sha256"]
+    # The URL names the bytes: the same label-less name is another build for another profile.
+    assert files[0]["url"] == f"../../files/torchlike/{digest}/torchlike-2.10.0-py3-none-any.whl"
 
 
 def test_html_page_streamed_file_and_metadata(served: Profiled) -> None:
@@ -109,17 +111,22 @@ def test_html_page_streamed_file_and_metadata(served: Profiled) -> None:
         status, headers, body = get(server.url + "/simple/torchlike/", accept="text/html")
         assert status == 200 and headers["Content-Type"].startswith("text/html")
         assert b"variants.json" not in body and b"cuda" not in body
-        assert b'href="../../files/torchlike/torchlike-2.10.0-py3-none-any.whl#sha256=' in body
-        status, headers, wheel = get(
-            server.url + "/files/torchlike/torchlike-2.10.0-py3-none-any.whl"
-        )
-        assert status == 200
         upstream = served.out / "torchlike" / "torchlike-2.10.0-py3-none-any-cuda12.8.whl"
+        digest = hashlib.sha256(upstream.read_bytes()).hexdigest()
+        listed = f"files/torchlike/{digest}/torchlike-2.10.0-py3-none-any.whl"
+        assert f'href="../../{listed}#sha256={digest}"'.encode() in body
+        status, headers, wheel = get(f"{server.url}/{listed}")
+        assert status == 200
         assert wheel == upstream.read_bytes()
         assert headers["Content-Length"] == str(len(wheel))
-        status, _, metadata = get(
-            server.url + "/files/torchlike/torchlike-2.10.0-py3-none-any.whl.metadata"
-        )
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        # Another build's digest under this name is refused, never answered with these bytes.
+        status, _, _ = get(f"{server.url}/files/torchlike/{'0' * 64}/{listed.rpartition('/')[2]}")
+        assert status == 404
+        # The name alone (no digest) still works, but is not cacheable for ever.
+        status, headers, _ = get(server.url + "/files/torchlike/torchlike-2.10.0-py3-none-any.whl")
+        assert status == 200 and "immutable" not in headers["Cache-Control"]
+        status, _, metadata = get(f"{server.url}/{listed}.metadata")
         assert status == 200
         assert metadata == Path(f"{upstream}.metadata").read_bytes()
         # Files that are not variant wheels keep their upstream URL.
@@ -132,7 +139,7 @@ def test_caching_headers_and_conditional_requests(served: Profiled) -> None:
     with proxy(served) as server:
         url = server.url + "/simple/torchlike/"
         _, headers, _ = get(url)
-        assert headers["Cache-Control"].startswith("public, max-age=")
+        assert headers["Cache-Control"] == "public, no-cache"  # revalidated: see _page
         assert "Accept" in headers["Vary"]
         status, _, body = get(url, **{"If-None-Match": headers["ETag"]})
         assert status == 304 and body == b""

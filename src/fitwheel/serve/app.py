@@ -43,12 +43,10 @@ def _failure(exc: FitwheelError) -> web.Response:
 
 
 def _page(request: web.Request, body: bytes, etag: str, content_type: str) -> web.Response:
-    config = request.app[PROXY_KEY].config
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={int(config.page_ttl)}",
-        "Vary": "Accept",
-    }
+    # Cacheable, but revalidated on every use (`no-cache`): what a page lists depends on the
+    # profile this port serves, which can change between two runs on the same URL. The ETag
+    # (a hash of the body) makes the check a cheap 304 while nothing changed.
+    headers = {"ETag": etag, "Cache-Control": "public, no-cache", "Vary": "Accept"}
     if etag in (t.strip() for t in request.headers.get("If-None-Match", "").split(",")):
         return web.Response(status=304, headers=headers)
     return web.Response(
@@ -117,12 +115,17 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         profile = profile_of(request)
         project = canonicalize_name(request.match_info["project"])
         filename = request.match_info["filename"]
+        digest = request.match_info.get("sha256")
         wanted = filename.removesuffix(METADATA_SUFFIX)
         try:
             entry = await proxy.resolved(profile, project)
             listed = entry.by_filename.get(wanted)
             if listed is None or wanted not in entry.streamed:
                 return _error(404, f"{project} has no file {wanted!r} served here")
+            if digest is not None and listed.hashes.get("sha256") != digest:
+                # The URL names other bytes than this profile gets now (another profile's
+                # build, or an upload that replaced it): never hand those out under it.
+                return _error(404, f"{wanted} with sha256 {digest} is no longer served here")
             build = entry.chosen.get(wanted)
             if build is not None:
                 proxy.handed_out[build.project] = build
@@ -131,7 +134,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
                 if listed.metadata_url is None:
                     return _error(404, f"{wanted} has no metadata sidecar upstream")
                 url = listed.metadata_url
-            return await proxy.relay_file(request, listed, url)
+            return await proxy.relay_file(request, listed, url, immutable=digest is not None)
         except FitwheelError as exc:
             return _failure(exc)
 
@@ -140,6 +143,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         app.router.add_get(prefix + "/simple/{project}", project_page)
         app.router.add_get(prefix + "/simple/{project}/", project_page)
         app.router.add_get(prefix + "/files/{project}/{filename}", file)
+        app.router.add_get(prefix + "/files/{project}/{sha256:[0-9a-f]{64}}/{filename}", file)
     app.router.add_get("/", root)
     return app
 

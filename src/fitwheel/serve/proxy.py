@@ -233,9 +233,14 @@ class Proxy:
         return resolve_in_family(builds, target), chosen
 
     async def relay_file(
-        self, request: web.Request, file: IndexFile, url: str
+        self, request: web.Request, file: IndexFile, url: str, *, immutable: bool
     ) -> web.StreamResponse:
-        headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+        """Stream the upstream's bytes; `immutable` only under a URL that names them (sha256)."""
+        headers = {
+            "Cache-Control": "public, max-age=31536000, immutable"
+            if immutable
+            else "public, no-cache"
+        }
         if is_local(url):
             path = local_path(url)
             if not path.is_file():
@@ -268,6 +273,11 @@ def _is_streamed(file: IndexFile, credentials: Credentials) -> bool:
 
 
 def _listed(file: IndexFile, project: str, streamed: bool) -> IndexFile:
+    """The file as the page lists it. A streamed file's URL carries its sha256: one label-less
+    name stands for different builds under different profiles (and after an upload), and
+    installers cache by URL, so a URL must never name two contents."""
     if not streamed:
         return file
-    return replace(file, url=f"../../files/{project}/{quote(file.filename)}")
+    digest = file.hashes.get("sha256")
+    where = f"{project}/{digest}" if digest else project
+    return replace(file, url=f"../../files/{where}/{quote(file.filename)}")
