@@ -16,14 +16,16 @@ from typing import Any
 BACKEND = Path(__file__).with_name("flagbackend.py")
 
 
-def flag_project(path: Path, variant_toml: str = "", behaviour: dict[str, Any] | None = None) -> Path:
+def flag_project(
+    path: Path, variant_toml: str = "", behaviour: dict[str, Any] | None = None
+) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     (path / "_backend").mkdir(exist_ok=True)
     shutil.copyfile(BACKEND, path / "_backend" / "flagbackend.py")
     (path / "pyproject.toml").write_text(
-        "[build-system]\nrequires = []\nbuild-backend = \"flagbackend\"\n"
-        "backend-path = [\"_backend\"]\n\n"
-        "[project]\nname = \"flagdemo\"\nversion = \"1.0\"\n\n" + variant_toml
+        '[build-system]\nrequires = []\nbuild-backend = "flagbackend"\n'
+        'backend-path = ["_backend"]\n\n'
+        '[project]\nname = "flagdemo"\nversion = "1.0"\n\n' + variant_toml
     )
     if behaviour is not None:
         (path / "behaviour.json").write_text(json.dumps(behaviour))
