@@ -18,6 +18,8 @@ from fitwheel.variants.metadata import ProviderInfo
 from fitwheel.variants.properties import VariantDescription, parse_property
 from helpers.cli import fitwheel
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
 # The shape variantlib 0.2.2 reads (its own provider rules: one of requires/static-properties).
 PROVIDERS_SHAPE = """
 [variant.default-priorities]
@@ -247,3 +249,15 @@ def test_load_reads_a_project_folder(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[variant\n")
     with pytest.raises(InvalidVariantTable, match="not valid TOML"):
         load_variant_table(tmp_path)
+
+
+def test_the_cuda_example_plans_its_gpu_flags() -> None:
+    """Documented only (no nvcc here): the table reads, checks, and gives each label its flags."""
+    table = load_variant_table(EXAMPLES / "variant-cuda")
+    plan = plan_from_table(table)
+    flags = {build.label: build.flags for build in plan.builds}
+    assert flags["cu126"].cuda[:2] == ("-gencode", "arch=compute_60,code=sm_60")
+    assert "arch=compute_120,code=sm_120" in flags["cu128"].cuda
+    assert flags["null"].cuda == ()
+    check = fitwheel("variants", "check", EXAMPLES / "variant-cuda" / "pyproject.toml")
+    assert check.returncode == 0, check.stdout
