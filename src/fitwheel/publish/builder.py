@@ -60,7 +60,7 @@ class BuildOutcome:
 
 
 @dataclass(frozen=True)
-class BuildReport:
+class VariantBuildReport:
     outcomes: tuple[BuildOutcome, ...]
     variants_json: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -308,7 +308,7 @@ def build_variants(
     config_settings: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-) -> BuildReport:
+) -> VariantBuildReport:
     """Build every variant of `plan` from the project in `project` into `outdir`.
 
     Up to `jobs` builds run at once. The first failure stops the others (killed or never
@@ -348,7 +348,7 @@ def build_variants(
         published: tuple[Path, ...] = ()
         if job.staged and (keep_going or not failed):
             published = _publish_staged(job.staged, plan, Path(staging), outdir, job.outcomes)
-    return BuildReport(
+    return VariantBuildReport(
         tuple(job.outcomes[b.label] for b in plan.builds),
         published,
         tuple(_identical_warnings(job.staged)),
