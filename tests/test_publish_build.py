@@ -4,6 +4,7 @@ records each variant's build environment in its wheel; plus a real gcc rejecting
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -222,3 +223,54 @@ def test_flags_the_compiler_rejects_name_the_variant(tmp_path: Path) -> None:
     assert line.startswith(f"fitwheel: error: variant {foreign!r}: the build backend failed")
     assert "-march=" in line  # the compiler's own complaint about the flag
     assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_ctrl_c_kills_the_running_builds_and_writes_nothing(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    project = flag_project(tmp_path / "proj", TABLE, {"sleep": {"v3": 120, "v2": 120}})
+    dist = tmp_path / "dist"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fitwheel",
+            "build",
+            str(project),
+            "--all",
+            "-j",
+            "2",
+            "-v",
+            "-o",
+            str(dist),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stderr is not None
+    started = [process.stderr.readline() for _ in range(2)]
+    assert all(line.endswith(": started\n") for line in started), started
+    time.sleep(1)  # the backends are inside their sleep now
+    start = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    assert time.monotonic() - start < 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
+    time.sleep(0.5)
+    assert processes_mentioning("fitwheel-build-") == []  # no backend left running
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that contain `text` (the builds' temporary folders)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line and str(Path(cmdline).parent.name) != str(os.getpid()):
+            found.append(line)
+    return found

@@ -342,8 +342,15 @@ def build_variants(
             progress=progress,
         )
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in [pool.submit(job.run, i, b) for i, b in enumerate(plan.builds)]:
-                future.result()
+            futures = [pool.submit(job.run, i, b) for i, b in enumerate(plan.builds)]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # Ctrl-C or a bug: the running builds (in their own sessions, out of reach
+                # of the terminal's signal) are killed, the pending ones never start.
+                job.stop.set()
+                raise
         failed = any(o.status is not Status.BUILT for o in job.outcomes.values())
         published: tuple[Path, ...] = ()
         if job.staged and (keep_going or not failed):

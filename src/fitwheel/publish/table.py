@@ -135,7 +135,8 @@ def parse_variant_table(pyproject: Mapping[str, Any], *, where: str) -> VariantT
     if table is None:
         raise InvalidVariantTable(
             f"{where}: no [variant] table; declare the variants to build under "
-            "[variant.variants], or build one with -p PROPERTY ... / --null"
+            "[variant.variants], or build one without it: -p PROPERTY ... [--label L], or "
+            "--null --namespace-priority NS"
         )
     data = variants_document_data(table, where=f"{where} [variant]")
     try:
