@@ -1,17 +1,14 @@
-"""`fitwheel build`: every planned variant built by the project's backend, made a variant wheel,
-and published into the output folder together with the release's `variants.json`.
+"""`fitwheel build`: the variants of a plan built side by side, and the outcome of each.
 
-Each build runs in its own copy of the project (backends write `build/` folders into it) and
-its own environment. Results wait in a staging folder beside the output; they are moved in
-only at the end, wheels first and `variants.json` last, so the output never holds a
+Up to `jobs` variants build at once, each in its own folder (`publish.variant`). The first
+failure stops the others, unless told to keep going. Results wait in a staging folder beside
+the output and are published only at the end (`publish.release`), so the output never holds a
 half-built release. Nothing is printed: progress goes to a callback, the result is a report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -22,27 +19,18 @@ from enum import Enum
 from pathlib import Path
 
 from fitwheel.errors import FitwheelError, VariantBuildFailed
-from fitwheel.publish.backend import BuildStopped, require_build_frontend, run_backend
-from fitwheel.publish.forms import build_environment
+from fitwheel.publish.backend import BuildStopped, require_build_frontend
 from fitwheel.publish.plan import BuildPlan, VariantBuild
+from fitwheel.publish.release import publish_release
+from fitwheel.publish.variant import BuildOptions, StagedWheel, build_variant
 from fitwheel.variants.properties import VariantDescription
-from fitwheel.wheel.archive import open_wheel
-from fitwheel.wheel.generate import Release, generate_variants_json, release_of
-from fitwheel.wheel.variant import make_variant
-
-LABEL_VARIABLE = "FITWHEEL_VARIANT_LABEL"
-PROPERTIES_VARIABLE = "FITWHEEL_VARIANT_PROPERTIES"
-# Never copied into a build's copy of the project: VCS data, virtual environments, earlier
-# build output (a stale `build/` would be reused by setuptools with the old flags).
-_IGNORED_AT_ROOT = frozenset({".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build"})
-_IGNORED_ANYWHERE = ("__pycache__", "*.egg-info", ".fitwheel-build-*")
 
 
 class Status(Enum):
     BUILT = "built"
     FAILED = "failed"
     STOPPED = "stopped"
-    """Not built: another variant failed first (without --keep-going)."""
+    """Not built: another variant failed first (without keep_going), or the run was stopped."""
 
 
 @dataclass(frozen=True)
@@ -78,88 +66,33 @@ Progress = Callable[[str, str], None]
 """`progress(label, event)`, event one of `started`, `built`, `failed`, `stopped`."""
 
 
-@dataclass(frozen=True)
-class _Staged:
-    build: VariantBuild
-    wheel: Path
-    content: str
-    seconds: float
-    log: str
-
-
-def variant_environment(build: VariantBuild, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` plus the variant's flags in every form, and its label and properties (one per
-    line) for build scripts that choose by them."""
-    env = dict(base)
-    env.update(build_environment(build.flags, base))
-    env[LABEL_VARIABLE] = build.label
-    env[PROPERTIES_VARIABLE] = "\n".join(str(p) for p in sorted(build.description.properties))
-    return env
-
-
-def _ignore(root: Path, extra: frozenset[str]) -> Callable[[str, list[str]], set[str]]:
-    patterns = shutil.ignore_patterns(*_IGNORED_ANYWHERE)
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        ignored = set(patterns(directory, names))
-        if Path(directory) == root:
-            ignored |= (_IGNORED_AT_ROOT | extra) & set(names)
-        return ignored
-
-    return ignore
-
-
-def _content_digest(wheel: Path) -> str:
-    """Identity of what the wheel installs: its RECORD (a hash per file), line order ignored."""
-    archive = open_wheel(wheel)
-    record = archive.read_dist_info("RECORD") or b""
-    lines = sorted(line for line in record.decode(errors="replace").splitlines() if line)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-class _Job:
-    """The work of one variant, run on a worker thread."""
+class _Scheduler:
+    """Runs variants on worker threads and records how each ended."""
 
     def __init__(
         self,
-        project: Path,
-        plan: BuildPlan,
-        work: Path,
-        staging: Path,
+        run: Callable[[int, VariantBuild, threading.Event, dict[str, str]], StagedWheel],
         *,
-        isolation: bool,
-        config_settings: Sequence[str],
-        env: Mapping[str, str],
-        skip: frozenset[str],
         keep_going: bool,
         progress: Progress | None,
     ) -> None:
-        self.project = project
-        self.plan = plan
-        self.work = work
-        self.staging = staging
-        self.isolation = isolation
-        self.config_settings = config_settings
-        self.env = env
-        self.skip = skip
+        self._run = run
+        self.stop = threading.Event()
         self.keep_going = keep_going
         self.progress = progress
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
         self.logs: dict[str, str] = {}
         self.outcomes: dict[str, BuildOutcome] = {}
-        self.staged: list[_Staged] = []
+        self.staged: list[StagedWheel] = []
 
     def _note(self, build: VariantBuild, event: str, outcome: BuildOutcome | None = None) -> None:
-        with self.lock:
+        with self._lock:
             if outcome is not None:
                 self.outcomes[build.label] = outcome
             if self.progress is not None:
                 self.progress(build.label, event)
 
     def run(self, index: int, build: VariantBuild) -> None:
-        """Build one variant and record the outcome; a failure stops the others unless
-        keep_going."""
         stopped = BuildOutcome(build.label, build.description, Status.STOPPED)
         if self.stop.is_set():
             self._note(build, "stopped", stopped)
@@ -167,78 +100,46 @@ class _Job:
         self._note(build, "started")
         start = time.monotonic()
         try:
-            result = self(index, build)
+            staged = self._run(index, build, self.stop, self.logs)
         except BuildStopped:
             self._note(build, "stopped", stopped)
             return
         except VariantBuildFailed as exc:
             if not self.keep_going:
                 self.stop.set()
+            seconds = time.monotonic() - start
             failed = BuildOutcome(
                 build.label,
                 build.description,
                 Status.FAILED,
-                seconds=time.monotonic() - start,
+                seconds=seconds,
                 error=exc,
                 log=self.logs.get(build.label, ""),
             )
             self._note(build, "failed", failed)
             return
-        built = BuildOutcome(build.label, build.description, Status.BUILT, seconds=result.seconds)
-        with self.lock:
-            self.staged.append(result)
+        with self._lock:
+            self.staged.append(staged)
+        built = BuildOutcome(build.label, build.description, Status.BUILT, seconds=staged.seconds)
         self._note(build, "built", built)
 
-    def __call__(self, index: int, build: VariantBuild) -> _Staged:
-        start = time.monotonic()
-        root = self.work / f"{index:03d}-{build.label}"
-        source, out = root / "source", root / "wheel"
-        shutil.copytree(
-            self.project, source, symlinks=True, ignore=_ignore(self.project, self.skip)
-        )
-        out.mkdir()
-        settings = [s.replace("{label}", build.label) for s in self.config_settings]
-        result = run_backend(
-            source,
-            out,
-            variant_environment(build, self.env),
-            isolation=self.isolation,
-            config_settings=settings,
-            stop=self.stop,
-        )
-        self.logs[build.label] = result.output
-        if result.returncode != 0:
-            raise VariantBuildFailed(
-                build.label,
-                f"the build backend failed (exit status {result.returncode}): {result.reason}",
-            )
-        if len(result.wheels) != 1:
-            found = ", ".join(w.name for w in result.wheels) or "none"
-            raise VariantBuildFailed(
-                build.label, f"the build backend must make exactly one wheel; it made {found}"
-            )
-        (wheel,) = result.wheels
-        try:
-            staged = make_variant(
-                wheel,
-                self.staging,
-                sorted(build.description.properties),
-                label=None if build.is_null else build.label,
-                null=build.is_null,
-                namespace_priorities=self.plan.namespace_priorities,
-                providers=self.plan.providers,
-                static_properties=self.plan.static_properties,
-            )
-        except FitwheelError as exc:
-            raise VariantBuildFailed(build.label, f"cannot make a variant wheel: {exc}") from None
-        return _Staged(
-            build, staged, _content_digest(wheel), time.monotonic() - start, result.output
-        )
+    def run_all(self, builds: Sequence[VariantBuild], jobs: int) -> None:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(self.run, i, b) for i, b in enumerate(builds)]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                # Ctrl-C or a bug: the running builds (in their own sessions, out of reach
+                # of the terminal's signal) are killed, the pending ones never start.
+                self.stop.set()
+                raise
 
 
-def _identical_warnings(staged: Sequence[_Staged]) -> list[str]:
+def identical_builds(staged: Sequence[StagedWheel]) -> list[str]:
+    """Warnings for variants whose backend built the very same files."""
     warnings = []
-    first: dict[str, _Staged] = {}
+    first: dict[str, StagedWheel] = {}
     for item in staged:
         other = first.setdefault(item.content, item)
         if other is not item:
@@ -250,51 +151,17 @@ def _identical_warnings(staged: Sequence[_Staged]) -> list[str]:
     return warnings
 
 
-def _publish(staged: Sequence[_Staged], staging: Path, outdir: Path) -> tuple[Path, ...]:
-    """Move the staged wheels into `outdir`, then the merged `variants.json` files.
-
-    The merge with what `outdir` already holds is done in staging first: a label that
-    changed meaning fails there, before `outdir` is touched.
-    """
-    releases: set[Release] = {release_of(item.wheel.name) for item in staged}
-    for release in releases:
-        existing = outdir / release.variants_json_name
-        if existing.exists():
-            shutil.copyfile(existing, staging / release.variants_json_name)
-    written = generate_variants_json(staging)
-    outdir.mkdir(parents=True, exist_ok=True)
-    for item in staged:
-        os.replace(item.wheel, outdir / item.wheel.name)
-    published = []
-    for path in written:
-        os.replace(path, outdir / path.name)
-        published.append(outdir / path.name)
-    return tuple(published)
-
-
-def _publish_staged(
-    staged: list[_Staged],
-    plan: BuildPlan,
-    staging: Path,
-    outdir: Path,
-    outcomes: dict[str, BuildOutcome],
-) -> tuple[Path, ...]:
-    """Publish, in plan order, and record where each wheel went."""
-    order = {b.label: i for i, b in enumerate(plan.builds)}
-    staged.sort(key=lambda item: order[item.build.label])
-    published = _publish(staged, staging, outdir)
-    for item in staged:
-        final = outdir / item.wheel.name
-        outcomes[item.build.label] = BuildOutcome(
-            item.build.label,
-            item.build.description,
-            Status.BUILT,
-            seconds=item.seconds,
-            wheel=final,
-            size=final.stat().st_size,
-            log=item.log,
-        )
-    return published
+def _published(staged: StagedWheel, outdir: Path) -> BuildOutcome:
+    final = outdir / staged.wheel.name
+    return BuildOutcome(
+        staged.build.label,
+        staged.build.description,
+        Status.BUILT,
+        seconds=staged.seconds,
+        wheel=final,
+        size=final.stat().st_size,
+        log=staged.log,
+    )
 
 
 def build_variants(
@@ -314,8 +181,9 @@ def build_variants(
     Up to `jobs` builds run at once. The first failure stops the others (killed or never
     started) and nothing is published, unless `keep_going`: then every build runs and the
     ones that succeeded are published. `config_settings` (`KEY=VALUE`, `{label}` replaced
-    by the variant's label) go to the backend. Raises for a project that cannot be built at
-    all; a variant's failure is in the report (`report.failures`).
+    by the variant's label) go to the backend; `env` is the environment to start from (this
+    process's by default). Raises for a project that cannot be built at all; a variant's
+    failure is in the report (`report.failures`).
     """
     require_build_frontend()
     project = Path(project).resolve()
@@ -324,39 +192,44 @@ def build_variants(
         raise FitwheelError(f"{project}: no pyproject.toml or setup.py, not a project to build")
     if jobs < 1:
         raise FitwheelError(f"--jobs must be at least 1, not {jobs}")
+    options = BuildOptions(
+        isolation, tuple(config_settings), dict(os.environ if env is None else env)
+    )
+    skip = (outdir.name,) if outdir.parent == project else ()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="fitwheel-build-") as work,
         tempfile.TemporaryDirectory(prefix=".fitwheel-build-", dir=outdir.parent) as staging,
     ):
-        job = _Job(
-            project,
-            plan,
-            Path(work),
-            Path(staging),
-            isolation=isolation,
-            config_settings=config_settings,
-            env=dict(os.environ if env is None else env),
-            skip=frozenset({outdir.name}) if outdir.parent == project else frozenset(),
-            keep_going=keep_going,
-            progress=progress,
-        )
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(job.run, i, b) for i, b in enumerate(plan.builds)]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
-                # Ctrl-C or a bug: the running builds (in their own sessions, out of reach
-                # of the terminal's signal) are killed, the pending ones never start.
-                job.stop.set()
-                raise
-        failed = any(o.status is not Status.BUILT for o in job.outcomes.values())
+
+        def run(
+            index: int, build: VariantBuild, stop: threading.Event, logs: dict[str, str]
+        ) -> StagedWheel:
+            folder = Path(work) / f"{index:03d}-{build.label}"
+            folder.mkdir()
+            return build_variant(
+                build,
+                plan,
+                project=project,
+                work=folder,
+                staging=Path(staging),
+                options=options,
+                skip=skip,
+                stop=stop,
+                logs=logs,
+            )
+
+        scheduler = _Scheduler(run, keep_going=keep_going, progress=progress)
+        scheduler.run_all(plan.builds, jobs)
+        outcomes = scheduler.outcomes
+        order = {build.label: i for i, build in enumerate(plan.builds)}
+        staged = sorted(scheduler.staged, key=lambda item: order[item.build.label])
         published: tuple[Path, ...] = ()
-        if job.staged and (keep_going or not failed):
-            published = _publish_staged(job.staged, plan, Path(staging), outdir, job.outcomes)
+        if staged and (keep_going or all(o.status is Status.BUILT for o in outcomes.values())):
+            published = publish_release([item.wheel for item in staged], Path(staging), outdir)
+            outcomes.update({item.build.label: _published(item, outdir) for item in staged})
     return VariantBuildReport(
-        tuple(job.outcomes[b.label] for b in plan.builds),
+        tuple(outcomes[build.label] for build in plan.builds),
         published,
-        tuple(_identical_warnings(job.staged)),
+        tuple(identical_builds(staged)),
     )
