@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ def listing(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
-def build(project: Path, *args: str | Path) -> object:
+def build(project: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     return fitwheel("build", project, *args, timeout=300, clean=True)
 
 
@@ -44,7 +45,7 @@ def test_every_variant_is_built_with_its_flags(tmp_path: Path, isolation: bool) 
     dist = tmp_path / "dist"
     extra = [] if isolation else ["--no-isolation"]
     result = build(project, "--all", "-o", dist, "-j", "2", "-C", "variant={label}", *extra)
-    assert result.returncode == 0, result.stderr  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in dist.iterdir())
     assert names == [
         "flagdemo-1.0-py3-none-any-cu128.whl",
@@ -69,7 +70,7 @@ def test_every_variant_is_built_with_its_flags(tmp_path: Path, isolation: bool) 
         "x86_64",
         "nvidia",
     )
-    summary = result.stdout.splitlines()  # type: ignore[attr-defined]
+    summary = result.stdout.splitlines()
     assert summary[0].split() == ["label", "properties", "wheel", "size", "time"]
     assert [line.split()[0] for line in summary[1:5]] == ["v3", "v2", "cu128", "null"]
     assert "flagdemo-1.0-py3-none-any-v3.whl" in summary[1]
@@ -83,9 +84,9 @@ def test_one_variant_without_a_table_then_the_null_variant(tmp_path: Path) -> No
     project = flag_project(tmp_path / "proj")
     dist = tmp_path / "dist"
     one = build(project, "-p", "x86_64 :: level :: v3", "--label", "fast", "-o", dist)
-    assert one.returncode == 0, one.stderr  # type: ignore[attr-defined]
+    assert one.returncode == 0, one.stderr
     null = build(project, "--null", "--namespace-priority", "x86_64", "-o", dist)
-    assert null.returncode == 0, null.stderr  # type: ignore[attr-defined]
+    assert null.returncode == 0, null.stderr
     document = json.loads((dist / "flagdemo-1.0-variants.json").read_text())
     assert document["variants"] == {"fast": {"x86_64": {"level": ["v3"]}}, "null": {}}
     assert built_environment(dist / "flagdemo-1.0-py3-none-any-fast.whl")["CFLAGS"] == (
@@ -103,7 +104,7 @@ def test_a_failing_variant_stops_the_rest_and_writes_nothing(tmp_path: Path) -> 
     result = build(project, "--all", "-o", dist, "-j", "2")
     assert time.monotonic() - start < 45  # v3's build was killed, not waited for
     assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if "error" in line]  # type: ignore[attr-defined]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert errors == [
         "fitwheel: error: variant 'v2': the build backend failed (exit status 1): "
         "RuntimeError: error: flagdemo cannot be built for v2; nothing was written to "
@@ -111,7 +112,7 @@ def test_a_failing_variant_stops_the_rest_and_writes_nothing(tmp_path: Path) -> 
     ]
     assert listing(dist) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "proj"]
-    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}  # type: ignore[attr-defined]
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert "failed" in rows["v2"] and "stopped" in rows["v3"]
 
 
@@ -120,7 +121,7 @@ def test_keep_going_publishes_the_variants_that_built(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     result = build(project, "--all", "--keep-going", "-o", dist)
     assert result.returncode == 2
-    assert "fitwheel: error: variant 'v2': the build backend failed" in result.stderr  # type: ignore[attr-defined]
+    assert "fitwheel: error: variant 'v2': the build backend failed" in result.stderr
     document = json.loads((dist / "flagdemo-1.0-variants.json").read_text())
     assert sorted(document["variants"]) == ["cu128", "null", "v3"]
     assert not (dist / "flagdemo-1.0-py3-none-any-v2.whl").exists()
@@ -133,32 +134,32 @@ def test_a_backend_that_makes_no_wheel(tmp_path: Path) -> None:
     assert (
         "fitwheel: error: variant 'cu128': the build backend must make exactly one wheel; "
         "it made none"
-    ) in result.stderr  # type: ignore[attr-defined]
+    ) in result.stderr
     assert not (tmp_path / "dist").exists()
 
 
 def test_a_backend_that_ignores_the_flags_is_warned_about(tmp_path: Path) -> None:
     project = flag_project(tmp_path / "proj", TABLE, {"ignore_flags": True})
     result = build(project, "--variant", "v3", "--variant", "v2", "-o", tmp_path / "dist")
-    assert result.returncode == 0, result.stderr  # type: ignore[attr-defined]
+    assert result.returncode == 0, result.stderr
     assert (
         "fitwheel: warning: variants 'v3' and 'v2' built byte-identical files although their "
         "properties differ"
-    ) in result.stderr  # type: ignore[attr-defined]
+    ) in result.stderr
     honest = flag_project(tmp_path / "honest", TABLE)
     result = build(honest, "--variant", "v3", "--variant", "v2", "-o", tmp_path / "dist2")
-    assert "warning" not in result.stderr  # type: ignore[attr-defined]
+    assert "warning" not in result.stderr
 
 
 def test_a_label_that_changes_meaning_in_the_output_is_refused(tmp_path: Path) -> None:
     project = flag_project(tmp_path / "proj", TABLE)
     dist = tmp_path / "dist"
     first = build(project, "-p", "x86_64 :: level :: v4", "--label", "v3", "-o", dist)
-    assert first.returncode == 0, first.stderr  # type: ignore[attr-defined]
+    assert first.returncode == 0, first.stderr
     before = listing(dist)
     result = build(project, "--variant", "v3", "-o", dist)
     assert result.returncode == 2
-    (line,) = result.stderr.splitlines()  # type: ignore[attr-defined]
+    (line,) = result.stderr.splitlines()
     assert line.startswith("fitwheel: error: ") and "'v3'" in line
     assert listing(dist) == before
 
@@ -176,7 +177,7 @@ def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     project = flag_project(tmp_path / "proj")
     result = build(project, *args, "-o", tmp_path / "dist")
     assert result.returncode == 2
-    (line,) = result.stderr.splitlines()  # type: ignore[attr-defined]
+    (line,) = result.stderr.splitlines()
     assert message in line
     assert not (tmp_path / "dist").exists()
 
@@ -219,7 +220,7 @@ def test_flags_the_compiler_rejects_name_the_variant(tmp_path: Path) -> None:
     foreign = "armv82" if machine == "x86_64" else "v2"
     result = build(project, "--all", "--no-isolation", "-o", tmp_path / "dist")
     assert result.returncode == 2
-    (line,) = result.stderr.splitlines()  # type: ignore[attr-defined]
+    (line,) = result.stderr.splitlines()
     assert line.startswith(f"fitwheel: error: variant {foreign!r}: the build backend failed")
     assert "-march=" in line  # the compiler's own complaint about the flag
     assert not (tmp_path / "dist").exists()
@@ -228,7 +229,6 @@ def test_flags_the_compiler_rejects_name_the_variant(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
 def test_ctrl_c_kills_the_running_builds_and_writes_nothing(tmp_path: Path) -> None:
     import signal
-    import subprocess
 
     project = flag_project(tmp_path / "proj", TABLE, {"sleep": {"v3": 120, "v2": 120}})
     dist = tmp_path / "dist"

@@ -5,12 +5,15 @@ not. The wheel's `flagdemo/build.json` holds the variables a variant build sets;
 `behaviour.json` makes chosen variants fail, make no wheel, or ignore their flags.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import json
 import os
 import time
 import zipfile
+from typing import Any
 
 VARIABLES = (
     "CFLAGS",
@@ -23,24 +26,29 @@ VARIABLES = (
 )
 
 
-def _behaviour():
+def _behaviour() -> dict[str, Any]:
     try:
         with open("behaviour.json") as handle:
-            return json.load(handle)
+            loaded: dict[str, Any] = json.load(handle)
+            return loaded
     except FileNotFoundError:
         return {}
 
 
-def _hash(data):
+def _hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
 
 
-def get_requires_for_build_wheel(config_settings=None):
+def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) -> list[str]:
     return []
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+def build_wheel(
+    wheel_directory: str,
+    config_settings: dict[str, Any] | None = None,
+    metadata_directory: str | None = None,
+) -> str:
     behaviour = _behaviour()
     label = os.environ.get("FITWHEEL_VARIANT_LABEL", "")
     time.sleep(behaviour.get("sleep", {}).get(label, 0))
@@ -48,6 +56,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         raise RuntimeError(f"error: flagdemo cannot be built for {label}")
     if label in behaviour.get("no_wheel", []):
         return "flagdemo-1.0-py3-none-any.whl"
+    recorded: dict[str, Any]
     if behaviour.get("ignore_flags"):
         recorded = {"built": "the same way every time"}
     else:

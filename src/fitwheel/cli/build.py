@@ -21,7 +21,13 @@ def add_parser(subparsers: Any) -> None:
         "... [--label L], or --null --namespace-priority NS). Nothing reaches OUTDIR unless "
         "every build succeeds (with --keep-going: the ones that did).",
     )
-    parser.add_argument("project", nargs="?", default=".", metavar="PROJECT_DIR")
+    parser.add_argument(
+        "project",
+        nargs="?",
+        default=".",
+        metavar="PROJECT_DIR",
+        help="the project to build: a folder with pyproject.toml (default: .)",
+    )
     parser.add_argument("--all", action="store_true", help="every variant of [variant.variants]")
     parser.add_argument(
         "--variant",
