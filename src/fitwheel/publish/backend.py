@@ -62,7 +62,10 @@ def build_command(
 ) -> list[str]:
     command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir)]
     if not isolation:
-        command.append("--no-isolation")
+        # The environment is the caller's: pypa/build's check of it would run the backend's
+        # get_requires hook (setuptools: a whole `setup.py egg_info`) once more per variant.
+        # A missing requirement still fails the build, with the backend's import error.
+        command += ["--no-isolation", "--skip-dependency-check"]
     command += [f"--config-setting={setting}" for setting in config_settings]
     return [*command, str(source)]
 
