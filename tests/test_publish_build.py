@@ -274,3 +274,16 @@ def processes_mentioning(text: str) -> list[str]:
         if text in line and str(Path(cmdline).parent.name) != str(os.getpid()):
             found.append(line)
     return found
+
+
+def test_the_default_output_is_the_projects_dist_and_is_not_copied(tmp_path: Path) -> None:
+    project = flag_project(tmp_path / "proj", TABLE)
+    for label in ("v3", "v2"):  # the second build's copy of the project must not hold dist/
+        result = build(project, "--variant", label)
+        assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (project / "dist").iterdir())
+    assert names == [
+        "flagdemo-1.0-py3-none-any-v2.whl",
+        "flagdemo-1.0-py3-none-any-v3.whl",
+        "flagdemo-1.0-variants.json",
+    ]

@@ -58,7 +58,12 @@ def add_parser(subparsers: Any) -> None:
         help="the release's namespaces, most preferred first (repeatable or NS,NS); "
         "without a table, required with --null",
     )
-    parser.add_argument("-o", "--outdir", default="dist", metavar="OUTDIR", help="default: dist")
+    parser.add_argument(
+        "-o",
+        "--outdir",
+        metavar="OUTDIR",
+        help="where the wheels and variants.json go (default: PROJECT_DIR/dist, as pypa/build)",
+    )
     parser.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N", help="builds at once (default: 1)"
     )
@@ -154,9 +159,12 @@ def _summary(report: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from fitwheel.publish.builder import build_variants
 
     plan = _plan(args)
+    outdir = Path(args.outdir) if args.outdir else Path(args.project) / "dist"
 
     def progress(label: str, event: str) -> None:
         print(f"fitwheel: {label}: {event}", file=sys.stderr, flush=True)
@@ -164,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_variants(
         args.project,
         plan,
-        args.outdir,
+        outdir,
         jobs=args.jobs,
         keep_going=args.keep_going,
         isolation=args.isolation,
@@ -177,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         print(path)
     for warning in report.warnings:
         print(f"fitwheel: warning: {warning}", file=sys.stderr)
-    untouched = "" if args.keep_going else f"; nothing was written to {args.outdir}"
+    untouched = "" if args.keep_going else f"; nothing was written to {outdir}"
     for failure in report.failures:
         if args.verbose and failure.log:
             sys.stderr.write(failure.log.rstrip("\n") + "\n")
