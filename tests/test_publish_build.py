@@ -287,3 +287,11 @@ def test_the_default_output_is_the_projects_dist_and_is_not_copied(tmp_path: Pat
         "flagdemo-1.0-py3-none-any-v3.whl",
         "flagdemo-1.0-variants.json",
     ]
+
+
+def test_a_project_with_its_own_build_module_still_builds(tmp_path: Path) -> None:
+    """`python -m build` must find pypa/build, not the project's `build.py` (poetry-style)."""
+    project = flag_project(tmp_path / "proj", TABLE)
+    (project / "build.py").write_text('raise SystemExit("the project\'s build.py ran")\n')
+    result = build(project, "--variant", "v3", "-o", tmp_path / "dist")
+    assert result.returncode == 0, result.stderr

@@ -50,7 +50,8 @@ class BackendResult:
 
 
 def require_build_frontend() -> None:
-    if importlib.util.find_spec("build") is None:
+    spec = importlib.util.find_spec("build")
+    if spec is None or spec.origin is None:  # None: a stray `build/` folder, not the package
         raise FitwheelError(
             "fitwheel build runs the project's backend through pypa/build, which is not "
             "installed here: pip install 'fitwheel[publish]' (or: pip install build)"
@@ -60,7 +61,8 @@ def require_build_frontend() -> None:
 def build_command(
     source: Path, outdir: Path, *, isolation: bool, config_settings: Sequence[str]
 ) -> list[str]:
-    command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir)]
+    # -P: the project's own `build.py` or `build/` must not stand in for pypa/build.
+    command = [sys.executable, "-P", "-m", "build", "--wheel", "--outdir", str(outdir)]
     if not isolation:
         # The environment is the caller's: pypa/build's check of it would run the backend's
         # get_requires hook (setuptools: a whole `setup.py egg_info`) once more per variant.
@@ -86,7 +88,7 @@ def run_backend(
     command = build_command(source, outdir, isolation=isolation, config_settings=config_settings)
     process = subprocess.Popen(
         command,
-        cwd=source,
+        cwd=outdir,  # pypa/build runs the backend in `source` itself
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
