@@ -13,7 +13,12 @@ from variantlib.pyproject_toml import VariantPyProjectToml
 from fitwheel.errors import InvalidVariantTable, UnknownBuildProperty
 from fitwheel.publish.check import check_variant_table
 from fitwheel.publish.plan import plan_from_properties, plan_from_table
-from fitwheel.publish.table import TableShape, load_variant_table, parse_variant_table
+from fitwheel.publish.table import (
+    TableShape,
+    load_optional_variant_table,
+    load_variant_table,
+    parse_variant_table,
+)
 from fitwheel.variants.metadata import ProviderInfo
 from fitwheel.variants.properties import VariantDescription, parse_property
 from helpers.cli import fitwheel
@@ -261,3 +266,31 @@ def test_the_cuda_example_plans_its_gpu_flags() -> None:
     assert flags["null"].cuda == ()
     check = fitwheel("variants", "check", EXAMPLES / "variant-cuda" / "pyproject.toml")
     assert check.returncode == 0, check.stdout
+
+
+def test_a_command_line_variant_carries_the_tables_release_metadata() -> None:
+    parsed = parse_variant_table(tomllib.loads(PROVIDERS_SHAPE), where="p")
+    plan = plan_from_properties(
+        [parse_property("x86_64 :: level :: v4"), parse_property("blas :: library :: mkl")],
+        label="v4_mkl",
+        table=parsed,
+    )
+    (build,) = plan.builds
+    assert build.flags.c == ("-march=x86-64-v4",)  # blas is static: no flags, no error
+    assert plan.namespace_priorities == ("x86_64", "blas")
+    released = plan.release_document()
+    assert released.static_properties["blas"]["library"] == ("openblas", "mkl")
+    assert released.providers["x86_64"].requires == ("x86-64-variant-provider",)
+    null = plan_from_properties([], null=True, table=parsed)  # the table names the namespaces
+    assert null.namespace_priorities == ("x86_64", "blas")
+    with pytest.raises(UnknownBuildProperty, match="blas"):
+        plan_from_properties([parse_property("blas :: library :: mkl")])  # no table: no idea
+
+
+def test_load_optional_variant_table(tmp_path: Path) -> None:
+    assert load_optional_variant_table(tmp_path) is None  # no pyproject.toml
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert load_optional_variant_table(tmp_path) is None
+    (tmp_path / "pyproject.toml").write_text("[variant]\nbogus = 1\n")
+    with pytest.raises(InvalidVariantTable, match="unknown key 'bogus'"):
+        load_optional_variant_table(tmp_path)

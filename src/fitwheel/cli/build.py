@@ -97,11 +97,14 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
     from fitwheel.errors import InvalidVariantTable
     from fitwheel.publish.plan import plan_from_properties, plan_from_table
-    from fitwheel.publish.table import load_variant_table
+    from fitwheel.publish.table import load_optional_variant_table, load_variant_table
     from fitwheel.variants.properties import parse_property
 
+    path = Path(args.project) / "pyproject.toml"
     priorities = [ns.strip() for item in args.namespace_priority for ns in item.split(",")]
     priorities = [ns for ns in priorities if ns]
     if args.properties or (args.null and not args.all and not args.labels and priorities):
@@ -112,6 +115,8 @@ def _plan(args: argparse.Namespace) -> Any:
             label=args.label,
             null=args.null,
             namespace_priorities=priorities,
+            table=load_optional_variant_table(path),
+            where=str(path),
         )
     if args.label or priorities:
         raise InvalidVariantTable(
@@ -121,9 +126,6 @@ def _plan(args: argparse.Namespace) -> Any:
         raise InvalidVariantTable(
             "say what to build: --all, --variant LABEL, -p PROPERTY ..., or --null"
         )
-    from pathlib import Path
-
-    path = Path(args.project) / "pyproject.toml"
     table = load_variant_table(path)
     return plan_from_table(
         table, labels=[] if args.all else args.labels, null=args.null, where=str(path)

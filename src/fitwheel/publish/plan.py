@@ -8,7 +8,7 @@ fitwheel cannot write) is found here, before anything is built.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from fitwheel.build_flags import BuildFlags, build_flags
@@ -125,16 +125,22 @@ def plan_from_table(
         chosen.append(NULL_LABEL)
     if not chosen:
         raise InvalidVariantTable(f"{where}: [variant.variants] declares no variant to build")
-    providers, plugins = _providers(document, where)
-    flagless = frozenset(document.static_properties) | frozenset(plugins)
+    release = _release_metadata(table, where)
     builds = tuple(
         VariantBuild(
             label,
             description := document.variants.get(label, VariantDescription()),
-            _flags(label, description, flagless),
+            _flags(label, description, release.flagless_namespaces),
         )
         for label in chosen
     )
+    return replace(release, builds=builds)
+
+
+def _release_metadata(table: VariantTable, where: str) -> BuildPlan:
+    """A plan without builds: what every wheel of the table's release carries."""
+    document = table.document
+    providers, plugins = _providers(document, where)
     static = tuple(
         VariantProperty(namespace, feature, value)
         for namespace, features in document.static_properties.items()
@@ -142,11 +148,11 @@ def plan_from_table(
         for value in values
     )
     return BuildPlan(
-        builds,
+        (),
         namespace_priorities=document.namespace_priorities,
         providers=MappingProxyType(providers),
         static_properties=static,
-        flagless_namespaces=flagless,
+        flagless_namespaces=frozenset(document.static_properties) | frozenset(plugins),
     )
 
 
@@ -156,9 +162,16 @@ def plan_from_properties(
     label: str | None = None,
     null: bool = False,
     namespace_priorities: Sequence[str] = (),
+    table: VariantTable | None = None,
+    where: str = "pyproject.toml",
 ) -> BuildPlan:
-    """One build without a table: `-p PROPERTY ... [--label L]`, or `--null` with the
-    release's namespaces."""
+    """One build given on the command line: `-p PROPERTY ... [--label L]`, or `--null` with the
+    release's namespaces. When the project has a `table`, the wheel carries its release
+    metadata (priorities, providers, static properties) like the declared variants do, and
+    `namespace_priorities` may be left out."""
+    release = BuildPlan(()) if table is None else _release_metadata(table, where)
+    if not namespace_priorities and release.namespace_priorities:
+        namespace_priorities = release.namespace_priorities
     description = VariantDescription(frozenset(properties))
     if null:
         if properties:
@@ -179,5 +192,9 @@ def plan_from_properties(
         validate_label(label)
         if label == NULL_LABEL:
             raise InvalidVariantTable("label 'null' is reserved for the null variant (--null)")
-    build = VariantBuild(label, description, _flags(label, description, frozenset()))
-    return BuildPlan((build,), namespace_priorities=tuple(namespace_priorities) or None)
+    build = VariantBuild(
+        label, description, _flags(label, description, release.flagless_namespaces)
+    )
+    return replace(
+        release, builds=(build,), namespace_priorities=tuple(namespace_priorities) or None
+    )

@@ -177,15 +177,28 @@ def _check_namespaces(document: VariantsDocument, where: str) -> None:
         )
 
 
-def load_variant_table(path: str | Path) -> VariantTable:
-    """Read `pyproject.toml` (or a project folder holding one) and parse its `[variant]` table."""
-    path = Path(path)
+def _read_pyproject(path: Path) -> tuple[Path, dict[str, Any]]:
     if path.is_dir():
         path = path / "pyproject.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidVariantTable(f"cannot read {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidVariantTable(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_variant_table(path: str | Path) -> VariantTable:
+    """Read `pyproject.toml` (or a project folder holding one) and parse its `[variant]` table."""
+    path, data = _read_pyproject(Path(path))
     return parse_variant_table(data, where=str(path))
+
+
+def load_optional_variant_table(path: str | Path) -> VariantTable | None:
+    """`load_variant_table`, or None for a project without a `[variant]` table (or without a
+    pyproject.toml at all); a table that is there must be valid."""
+    path = Path(path)
+    if not (path / "pyproject.toml" if path.is_dir() else path).is_file():
+        return None
+    path, data = _read_pyproject(path)
+    return parse_variant_table(data, where=str(path)) if "variant" in data else None
