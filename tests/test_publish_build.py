@@ -295,3 +295,38 @@ def test_a_project_with_its_own_build_module_still_builds(tmp_path: Path) -> Non
     (project / "build.py").write_text('raise SystemExit("the project\'s build.py ran")\n')
     result = build(project, "--variant", "v3", "-o", tmp_path / "dist")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_library_reports_progress_and_outcomes(tmp_path: Path) -> None:
+    from fitwheel import build_variants, load_variant_table, plan_from_table
+    from fitwheel.publish.builder import Status
+
+    project = flag_project(tmp_path / "proj", TABLE, {"fail": ["cu128"]})
+    events: list[tuple[str, str]] = []
+    plan = plan_from_table(load_variant_table(project), labels=["v3", "cu128", "null"])
+    report = build_variants(
+        project,
+        plan,
+        tmp_path / "dist",
+        keep_going=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("FITWHEEL_")},
+        progress=lambda label, event: events.append((label, event)),
+    )
+    assert events == [
+        ("v3", "started"),
+        ("v3", "built"),
+        ("cu128", "started"),
+        ("cu128", "failed"),
+        ("null", "started"),
+        ("null", "built"),
+    ]
+    by_label = {o.label: o for o in report.outcomes}
+    assert [o.label for o in report.outcomes] == ["v3", "cu128", "null"]
+    assert by_label["v3"].status is Status.BUILT and by_label["v3"].wheel is not None
+    assert by_label["v3"].size == by_label["v3"].wheel.stat().st_size > 0
+    failed = by_label["cu128"]
+    assert failed.status is Status.FAILED and failed.wheel is None
+    assert failed.error is not None and failed.error.label == "cu128"
+    assert "flagdemo cannot be built for cu128" in failed.log  # the backend's whole output
+    assert report.variants_json == (tmp_path / "dist" / "flagdemo-1.0-variants.json",)
+    assert not report.ok and report.failures == (failed,)
