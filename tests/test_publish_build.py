@@ -330,3 +330,26 @@ def test_the_library_reports_progress_and_outcomes(tmp_path: Path) -> None:
     assert "flagdemo cannot be built for cu128" in failed.log  # the backend's whole output
     assert report.variants_json == (tmp_path / "dist" / "flagdemo-1.0-variants.json",)
     assert not report.ok and report.failures == (failed,)
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_a_compiled_build_that_drops_the_flags_is_warned_about(tmp_path: Path) -> None:
+    """Real gcc output, debug information included, is byte-identical when the flags are lost:
+    every build of one worker runs in the same folder."""
+    import fitwheel.runtime
+
+    if fitwheel.runtime.interpreter_machine() != "x86_64":
+        pytest.skip("the variants are x86-64 levels")
+    project = tmp_path / "tinyc"
+    project.mkdir()
+    for name, text in C_PROJECT.items():
+        (project / name).write_text(text)
+    setup = project / "setup.py"
+    setup.write_text('import os\nos.environ.pop("CFLAGS", None)\n' + setup.read_text())
+    table = project / "pyproject.toml"
+    table.write_text(table.read_text() + 'v3 = { x86_64 = { level = ["v3"] } }\n')
+    result = build(
+        project, "--variant", "v2", "--variant", "v3", "--no-isolation", "-o", tmp_path / "dist"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: variants 'v2' and 'v3' built byte-identical files" in result.stderr

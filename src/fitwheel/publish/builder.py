@@ -1,6 +1,7 @@
 """`fitwheel build`: the variants of a plan built side by side, and the outcome of each.
 
-Up to `jobs` variants build at once, each in its own folder (`publish.variant`). The first
+Up to `jobs` variants build at once, each in a folder of its own while it runs
+(`publish.variant`). The first
 failure stops the others, unless told to keep going. Results wait in a staging folder beside
 the output and are published only at the end (`publish.release`), so the output never holds a
 half-built release. Nothing is printed: progress goes to a callback, the result is a report.
@@ -9,6 +10,8 @@ half-built release. Nothing is printed: progress goes to a callback, the result 
 from __future__ import annotations
 
 import os
+import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -71,7 +74,7 @@ class _Scheduler:
 
     def __init__(
         self,
-        run: Callable[[int, VariantBuild, threading.Event, dict[str, str]], StagedWheel],
+        run: Callable[[VariantBuild, threading.Event, dict[str, str]], StagedWheel],
         *,
         keep_going: bool,
         progress: Progress | None,
@@ -92,7 +95,7 @@ class _Scheduler:
             if self.progress is not None:
                 self.progress(build.label, event)
 
-    def run(self, index: int, build: VariantBuild) -> None:
+    def run(self, build: VariantBuild) -> None:
         stopped = BuildOutcome(build.label, build.description, Status.STOPPED)
         if self.stop.is_set():
             self._note(build, "stopped", stopped)
@@ -100,7 +103,7 @@ class _Scheduler:
         self._note(build, "started")
         start = time.monotonic()
         try:
-            staged = self._run(index, build, self.stop, self.logs)
+            staged = self._run(build, self.stop, self.logs)
         except BuildStopped:
             self._note(build, "stopped", stopped)
             return
@@ -125,7 +128,7 @@ class _Scheduler:
 
     def run_all(self, builds: Sequence[VariantBuild], jobs: int) -> None:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(self.run, i, b) for i, b in enumerate(builds)]
+            futures = [pool.submit(self.run, build) for build in builds]
             try:
                 for future in futures:
                     future.result()
@@ -201,23 +204,31 @@ def build_variants(
         tempfile.TemporaryDirectory(prefix="fitwheel-build-") as work,
         tempfile.TemporaryDirectory(prefix=".fitwheel-build-", dir=outdir.parent) as staging,
     ):
+        # One folder per worker, reused by its builds: a compiler that records where it ran
+        # (debug information) then writes the same path into every variant built there, so
+        # byte-identical output really means the backend ignored the flags.
+        folders: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        for slot in range(jobs):
+            folders.put(Path(work) / f"worker-{slot}")
 
-        def run(
-            index: int, build: VariantBuild, stop: threading.Event, logs: dict[str, str]
-        ) -> StagedWheel:
-            folder = Path(work) / f"{index:03d}-{build.label}"
-            folder.mkdir()
-            return build_variant(
-                build,
-                plan,
-                project=project,
-                work=folder,
-                staging=Path(staging),
-                options=options,
-                skip=skip,
-                stop=stop,
-                logs=logs,
-            )
+        def run(build: VariantBuild, stop: threading.Event, logs: dict[str, str]) -> StagedWheel:
+            folder = folders.get()
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                return build_variant(
+                    build,
+                    plan,
+                    project=project,
+                    work=folder,
+                    staging=Path(staging),
+                    options=options,
+                    skip=skip,
+                    stop=stop,
+                    logs=logs,
+                )
+            finally:
+                folders.put(folder)
 
         scheduler = _Scheduler(run, keep_going=keep_going, progress=progress)
         scheduler.run_all(plan.builds, jobs)
