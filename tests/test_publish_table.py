@@ -294,3 +294,10 @@ def test_load_optional_variant_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[variant]\nbogus = 1\n")
     with pytest.raises(InvalidVariantTable, match="unknown key 'bogus'"):
         load_optional_variant_table(tmp_path)
+
+
+def test_a_variant_whose_variant_json_cannot_be_written_is_found_before_building() -> None:
+    text = PROVIDERS_SHAPE.replace('{ library = ["mkl"] }', '{ library = ["atlas"] }')
+    plan = plan_from_table(parse_variant_table(tomllib.loads(text), where="p"))
+    with pytest.raises(InvalidVariantTable, match=r"^variant 'v2_mkl': property blas :: library"):
+        plan.release_document()

@@ -189,6 +189,7 @@ def build_variants(
     failure is in the report (`report.failures`).
     """
     require_build_frontend()
+    plan.release_document()  # every variant.json can be written: found before any build runs
     project = Path(project).resolve()
     outdir = Path(outdir).resolve()
     if not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():

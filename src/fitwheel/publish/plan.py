@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from fitwheel.build_flags import BuildFlags, build_flags
-from fitwheel.errors import InvalidVariantTable, UnknownBuildProperty
+from fitwheel.errors import FitwheelError, InvalidVariantTable, UnknownBuildProperty
 from fitwheel.publish.table import VariantTable
 from fitwheel.variants.known_providers import KNOWN_PROVIDERS, provider_project
 from fitwheel.variants.merge import merge_documents
@@ -50,20 +50,24 @@ class BuildPlan:
     flagless_namespaces: frozenset[str] = field(default_factory=frozenset)
 
     def release_document(self) -> VariantsDocument:
-        """The `variants.json` these builds make together (what `variants check` reads)."""
-        documents = [
-            variant_document(
-                build.description,
-                build.label,
-                namespace_priorities=self.namespace_priorities,
-                providers=self.providers,
-                static_properties=self.static_properties,
-            )
-            for build in self.builds
-        ]
-        merged = documents[0]
-        for document in documents[1:]:
-            merged = merge_documents(merged, document)
+        """The `variants.json` these builds make together (what `variants check` reads); a
+        variant whose `variant.json` cannot be written is an error naming it."""
+        if not self.builds:
+            raise InvalidVariantTable("no variant to build")
+        merged: VariantsDocument | None = None
+        for build in self.builds:
+            try:
+                document = variant_document(
+                    build.description,
+                    build.label,
+                    namespace_priorities=self.namespace_priorities,
+                    providers=self.providers,
+                    static_properties=self.static_properties,
+                )
+                merged = document if merged is None else merge_documents(merged, document)
+            except FitwheelError as exc:
+                raise InvalidVariantTable(f"variant {build.label!r}: {exc}") from None
+        assert merged is not None
         return merged
 
 
