@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -130,6 +130,7 @@ class _Scheduler:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(self.run, build) for build in builds]
             try:
+                wait(futures, return_when=FIRST_EXCEPTION)
                 for future in futures:
                     future.result()
             except BaseException:

@@ -79,9 +79,14 @@ def build_variant(
     label) whether it succeeded or not. `stop` kills the build (`BuildStopped`).
     """
     start = time.monotonic()
-    source = copy_project(project, work / "source", skip=skip)
     out = work / "wheel"
-    out.mkdir()
+    try:
+        source = copy_project(project, work / "source", skip=skip)
+        out.mkdir()
+    except OSError as exc:  # shutil.Error included: a file that cannot be read or written
+        raise VariantBuildFailed(
+            build.label, f"cannot copy the project to build it: {exc}"
+        ) from None
     result = run_backend(
         source,
         out,
