@@ -15,6 +15,7 @@ from fitwheel.publish.check import check_variant_table
 from fitwheel.publish.plan import plan_from_properties, plan_from_table
 from fitwheel.publish.table import (
     TableShape,
+    VariantTable,
     load_optional_variant_table,
     load_variant_table,
     parse_variant_table,
@@ -70,7 +71,7 @@ x8664v3_openblas = { x86_64 = { level = ["v3"] }, blas_lapack = { provider = ["o
 """
 
 
-def table(text: str, where: str = "pyproject.toml") -> object:
+def table(text: str, where: str = "pyproject.toml") -> VariantTable:
     return parse_variant_table(tomllib.loads(text), where=where)
 
 
@@ -188,7 +189,7 @@ def test_properties_without_flags_name_their_variant() -> None:
         'future = { x86_64 = { level = ["v9"] } }\n'
     )
     with pytest.raises(UnknownBuildProperty, match=r"^variant 'future': cannot map"):
-        plan_from_table(table(text))  # type: ignore[arg-type]
+        plan_from_table(table(text))
 
 
 def test_a_third_party_provider_is_kept_and_gets_no_flags() -> None:
@@ -198,13 +199,16 @@ def test_a_third_party_provider_is_kept_and_gets_no_flags() -> None:
         'plugin-api = "my_hw_provider:Plugin"\n'
         '[variant.variants]\nfast = { my_hw = { capability = ["advanced"] } }\n'
     )
-    plan = plan_from_table(table(text))  # type: ignore[arg-type]
+    plan = plan_from_table(table(text))
     assert plan.builds[0].flags.c == ()
     assert plan.providers is not None
     assert plan.providers["my_hw"].requires == ("my-hw-provider>=1",)
     build_time = text.replace('requires = ["my-hw', 'build-requires = ["my-hw')
     with pytest.raises(InvalidVariantTable, match="build-requires"):
-        plan_from_table(table(build_time))  # type: ignore[arg-type]
+        plan_from_table(table(build_time))
+    pep817_build_time = text.replace("plugin-api", "install-time = false\nplugin-api")
+    with pytest.raises(InvalidVariantTable, match="install-time = false"):
+        plan_from_table(table(pep817_build_time))
 
 
 def test_table_less_plan() -> None:

@@ -91,11 +91,12 @@ def _providers(document: VariantsDocument, where: str) -> tuple[dict[str, Provid
         if namespace in document.static_properties:
             continue
         entry = document.providers.get(namespace)
-        if entry is not None and entry.build_requires:
+        if entry is not None and (entry.build_requires or not entry.install_time):
+            key = "build-requires" if entry.build_requires else "install-time = false"
             raise InvalidVariantTable(
-                f"{where}: providers.{namespace} has build-requires (a plugin run at build "
-                "time); fitwheel runs no plugins: write the values it would give as "
-                f"providers.{namespace}.static-properties"
+                f"{where}: providers.{namespace} has {key} (a plugin run at build time); "
+                "fitwheel runs no plugins: write the values it would give as static "
+                "properties of the namespace"
             )
         owner = None if entry is None else provider_project(entry.requires, entry.plugin_api)
         if entry is not None and entry.requires and owner != namespace:
