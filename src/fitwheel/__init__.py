@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         InvalidProfile,
         InvalidProperty,
         InvalidVariantMetadata,
+        InvalidVariantTable,
         InvalidVariantWheelFilename,
         InvalidWheel,
         ProjectNotFound,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         UnreadableFile,
         UnroutableIndex,
         UpstreamError,
+        VariantBuildFailed,
         VariantMetadataConflict,
     )
     from fitwheel.families import Family, FamilyPage, builtin_family, family_page, load_families
@@ -53,6 +55,9 @@ if TYPE_CHECKING:
     from fitwheel.index.model import IndexFile, ProjectPage
     from fitwheel.index.writer import BuildReport, build_index
     from fitwheel.profile import Interpreter, Profile, load_profile, profile_from_document
+    from fitwheel.publish.builder import VariantBuildReport, build_variants
+    from fitwheel.publish.plan import plan_from_properties, plan_from_table
+    from fitwheel.publish.table import load_variant_table
     from fitwheel.select import (
         Rejection,
         ReleaseChoice,
@@ -97,6 +102,7 @@ __all__ = [
     "InvalidProfile",
     "InvalidProperty",
     "InvalidVariantMetadata",
+    "InvalidVariantTable",
     "InvalidVariantWheelFilename",
     "InvalidWheel",
     "Profile",
@@ -111,12 +117,15 @@ __all__ = [
     "UnreadableFile",
     "UnroutableIndex",
     "UpstreamError",
+    "VariantBuildFailed",
+    "VariantBuildReport",
     "VariantMetadataConflict",
     "VariantProperty",
     "VariantWheelFilename",
     "VariantsDocument",
     "__version__",
     "build_index",
+    "build_variants",
     "builtin_family",
     "choose",
     "choose_in_family",
@@ -131,12 +140,15 @@ __all__ = [
     "inspect_wheel",
     "load_families",
     "load_profile",
+    "load_variant_table",
     "loads_variants_document",
     "make_variant",
     "merge_documents",
     "parse_property",
     "parse_variant_wheel_filename",
     "parse_variants_document",
+    "plan_from_properties",
+    "plan_from_table",
     "profile_from_document",
     "rank",
     "resolve_in_family",
@@ -160,6 +172,7 @@ _MODULES = {
         "InvalidProfile",
         "InvalidProperty",
         "InvalidVariantMetadata",
+        "InvalidVariantTable",
         "InvalidVariantWheelFilename",
         "InvalidWheel",
         "ProjectNotFound",
@@ -167,6 +180,7 @@ _MODULES = {
         "UnreadableFile",
         "UnroutableIndex",
         "UpstreamError",
+        "VariantBuildFailed",
         "VariantMetadataConflict",
     ),
     "fitwheel.families": ("Family", "FamilyPage", "builtin_family", "family_page", "load_families"),
@@ -176,6 +190,9 @@ _MODULES = {
     "fitwheel.index.model": ("IndexFile", "ProjectPage"),
     "fitwheel.index.writer": ("BuildReport", "build_index"),
     "fitwheel.profile": ("Interpreter", "Profile", "load_profile", "profile_from_document"),
+    "fitwheel.publish.builder": ("VariantBuildReport", "build_variants"),
+    "fitwheel.publish.plan": ("plan_from_properties", "plan_from_table"),
+    "fitwheel.publish.table": ("load_variant_table",),
     "fitwheel.select": (
         "Rejection",
         "ReleaseChoice",

@@ -98,3 +98,18 @@ class UnroutableIndex(FitwheelError):
 
 class InvalidFamily(FitwheelError):
     """An index family (a built-in name, a family file or a member name) cannot be used."""
+
+
+class InvalidVariantTable(FitwheelError):
+    """The `[variant]` table of a `pyproject.toml` is malformed or names a variant that cannot be
+    built (an unknown namespace, a label collision, properties without compiler flags)."""
+
+
+class VariantBuildFailed(FitwheelError):
+    """Building one variant of a project failed: the backend failed, made no wheel, or the
+    result could not become a variant wheel. Carries the variant's label."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        super().__init__(f"variant {label!r}: {reason}")
+        self.label = label
+        self.reason = reason

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fitwheel.cli.installers",
     "fitwheel.cli.verify",
     "fitwheel.cli.build_flags",
+    "fitwheel.cli.build",
 )
 
 EXIT_OK = 0

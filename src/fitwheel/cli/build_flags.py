@@ -28,9 +28,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "env", "cmake", "torch"),
         default="text",
-        help="text for people (default), or json for programs",
+        help="text: the flags; json: flags per compiler; env: KEY='value' lines for a shell "
+        "(CFLAGS, CXXFLAGS, CUDAFLAGS, HIPFLAGS, CMAKE_ARGS, TORCH_CUDA_ARCH_LIST, "
+        "PYTORCH_ROCM_ARCH); cmake: -D arguments (CMAKE_C_FLAGS, CMAKE_CUDA_ARCHITECTURES, "
+        "CMAKE_HIP_ARCHITECTURES); torch: TORCH_CUDA_ARCH_LIST / PYTORCH_ROCM_ARCH lines",
     )
     parser.set_defaults(func=run)
 
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     properties = [parse_property(text) for text in args.properties]
     flags = build_flags(properties)
+    if args.format in ("env", "cmake", "torch"):
+        return _print_form(args.format, flags)
     if args.format == "json":
         document: dict[str, object] = {
             "properties": [str(prop) for prop in properties],
@@ -62,4 +67,24 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for compiler in used:
         print(f"{compiler}: {shlex.join(flags.for_compiler(compiler))}")
+    return 0
+
+
+def _print_form(form: str, flags: Any) -> int:
+    import shlex
+    import sys
+
+    from fitwheel.publish.forms import (
+        build_environment,
+        cmake_arguments,
+        shell_assignments,
+        torch_environment,
+    )
+
+    if form == "cmake":
+        print(shlex.join(cmake_arguments(flags)))
+    elif form == "torch":
+        sys.stdout.write(shell_assignments(torch_environment(flags)))
+    else:
+        sys.stdout.write(shell_assignments(build_environment(flags)))
     return 0

@@ -50,11 +50,13 @@ def add_parser(subparsers: Any) -> None:
 
     check = commands.add_parser(
         "check",
-        help="lint variants.json and variant wheels for fitwheel and uv",
+        help="lint variants.json, variant wheels or a pyproject.toml [variant] table",
         description="Check a {name}-{version}-variants.json, or a folder of variant wheels and "
         "their variants.json: schema, labels and properties of wheels against variants.json, "
         "and provider entries uv's built-in support would not recognise (with what to write "
-        "instead). Exit status 1 when something would make an installer select wrongly.",
+        "instead). A pyproject.toml is checked as the variants.json `fitwheel build --all` would "
+        "write from its [variant] table. Exit status 1 when something would make an installer "
+        "select wrongly.",
     )
     check.add_argument("path", metavar="FILE_OR_DIR")
     add_format_option(check)
@@ -131,6 +133,8 @@ def run_check(args: argparse.Namespace) -> int:
             target = path / release.variants_json_name
             data = load(target) if target.exists() else None
             findings.extend(check_release(data, wheels, where=str(target)).findings)
+    elif path.suffix == ".toml":
+        findings.extend(_check_pyproject(path))
     else:
         findings.extend(check_release(load(path), [], where=str(path)).findings)
     report = CheckReport(tuple(findings))
@@ -141,3 +145,16 @@ def run_check(args: argparse.Namespace) -> int:
             print(finding)
         print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     return 1 if report.failed else 0
+
+
+def _check_pyproject(path: Any) -> list[Any]:
+    from fitwheel.errors import InvalidVariantTable, UnknownBuildProperty
+    from fitwheel.publish.check import check_variant_table
+    from fitwheel.publish.table import load_variant_table
+    from fitwheel.variants.check import Finding, Severity
+
+    try:
+        table = load_variant_table(path)
+    except (InvalidVariantTable, UnknownBuildProperty) as exc:
+        return [Finding(Severity.ERROR, str(path), str(exc))]
+    return list(check_variant_table(table, where=str(path)).findings)
