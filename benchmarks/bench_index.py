@@ -26,8 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from fitwheel.index.build import build_index  # noqa: E402
 from fitwheel.index.client import IndexClient  # noqa: E402
-from fitwheel.index.writer import build_index  # noqa: E402
 from fitwheel.profile import profile_from_document  # noqa: E402
 from fitwheel.select import Target, choose  # noqa: E402
 from fitwheel.variants.properties import parse_property  # noqa: E402

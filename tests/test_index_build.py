@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fitwheel.errors import InvalidWheel, VariantMetadataConflict
+from fitwheel.index.build import build_index
 from fitwheel.index.client import IndexClient
-from fitwheel.index.writer import build_index
 from fitwheel.variants.metadata import loads_variants_document
 from helpers.catalog import populate, sdist
 from helpers.cli import fitwheel

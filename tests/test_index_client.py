@@ -9,8 +9,8 @@ import pytest
 
 from fitwheel.errors import IndexUnavailable, ProjectNotFound
 from fitwheel.index import fetch_project
+from fitwheel.index.build import build_index
 from fitwheel.index.client import ClientSettings, IndexClient, Response, ResponseCache
-from fitwheel.index.writer import build_index
 from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
 from helpers.servers import endless_server
 from helpers.variants import make_variant, plain_wheel

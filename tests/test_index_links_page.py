@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel.index.build import build_index
 from fitwheel.index.html import is_links_page
-from fitwheel.index.writer import build_index
 from helpers.catalog import EXPECTED, populate, write_profiles
 from helpers.cli import fitwheel
 from helpers.nginx import requires_nginx, start_nginx

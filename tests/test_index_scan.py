@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fitwheel.errors import FitwheelError, InvalidWheel
+from fitwheel.index.build import build_index
 from fitwheel.index.scan import requires_python_of
-from fitwheel.index.writer import build_index
 from fitwheel.index.zipdir import member_list, read_member
 from helpers.variants import make_variant, plain_wheel
 from wheelmaker import make_wheel
@@ -36,7 +36,7 @@ def test_subfolders_are_scanned_and_hidden_ones_skipped(tmp_path: Path) -> None:
     (src / "b" / "notes.txt").write_text("not a distribution")
     out = tmp_path / "out"
     report = build_index(src, out)
-    assert report.files == 3 and report.skipped == ("b/notes.txt",)
+    assert report.files == 3 and [s.path for s in report.skipped] == ["b/notes.txt"]
     assert _listed(out, "alpha") == [
         "alpha-1.0-py3-none-any.whl",
         "alpha-1.1-py3-none-any.whl",

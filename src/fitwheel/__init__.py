@@ -51,9 +51,9 @@ if TYPE_CHECKING:
     from fitwheel.families import Family, FamilyPage, builtin_family, family_page, load_families
     from fitwheel.families.fetch import fetch_family_page
     from fitwheel.index import Documents, fetch_project, fetch_project_async
+    from fitwheel.index.build import BuildReport, build_index
     from fitwheel.index.client import ClientSettings, IndexClient
     from fitwheel.index.model import IndexFile, ProjectPage
-    from fitwheel.index.writer import BuildReport, build_index
     from fitwheel.profile import Interpreter, Profile, load_profile, profile_from_document
     from fitwheel.publish.builder import VariantBuildReport, build_variants
     from fitwheel.publish.plan import plan_from_properties, plan_from_table
@@ -188,7 +188,7 @@ _MODULES = {
     "fitwheel.index": ("Documents", "fetch_project", "fetch_project_async"),
     "fitwheel.index.client": ("ClientSettings", "IndexClient"),
     "fitwheel.index.model": ("IndexFile", "ProjectPage"),
-    "fitwheel.index.writer": ("BuildReport", "build_index"),
+    "fitwheel.index.build": ("BuildReport", "build_index"),
     "fitwheel.profile": ("Interpreter", "Profile", "load_profile", "profile_from_document"),
     "fitwheel.publish.builder": ("VariantBuildReport", "build_variants"),
     "fitwheel.publish.plan": ("plan_from_properties", "plan_from_table"),

@@ -34,7 +34,10 @@ def add_parser(subparsers: Any) -> None:
         "already in SRC_DIR). Re-running updates OUT_DIR incrementally. With --profile, the "
         "index is resolved for one target: each release lists only the file it should get, "
         "variant wheels under their label-less name, for stock pip/uv/poetry/pdm. Serve OUT_DIR "
-        "as-is; docs/nginx-simple-index.conf negotiates JSON/HTML by Accept header.",
+        "as-is, except its dot files; docs/nginx-simple-index.conf negotiates JSON/HTML by "
+        "Accept header. Symbolic links in SRC_DIR are not followed; files are published as "
+        "copies. The build deletes only files it created, and refuses a non-empty OUT_DIR it "
+        "did not write unless --force.",
     )
     build.add_argument("source", metavar="SRC_DIR")
     build.add_argument("output", metavar="OUT_DIR")
@@ -49,6 +52,16 @@ def add_parser(subparsers: Any) -> None:
         help="write a resolved index for the target this profile describes",
     )
     add_family_option(build)
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an OUT_DIR index build did not make (nothing already there is deleted)",
+    )
+    build.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove the projects this builder published that are gone from SRC_DIR",
+    )
     build.set_defaults(func=run_build)
 
 
@@ -72,13 +85,17 @@ class _Progress:
             print(f"reading {done}/{total} files", file=sys.stderr, flush=True)
 
 
+def _waiting() -> None:
+    print("waiting for another index build of this folder to finish", file=sys.stderr, flush=True)
+
+
 def run_build(args: argparse.Namespace) -> int:
     import os
 
     from fitwheel.detect import detect
     from fitwheel.errors import InvalidFamily
     from fitwheel.families import families_from
-    from fitwheel.index.writer import Resolve, build_index
+    from fitwheel.index.build import Resolve, build_index
     from fitwheel.select import Target, resolve_page
 
     families = families_from(args.index_family, os.environ)
@@ -98,15 +115,30 @@ def run_build(args: argparse.Namespace) -> int:
 
         resolve = resolved
     report = build_index(
-        args.source, args.output, base_url=args.base_url, resolve=resolve, progress=_Progress()
+        args.source,
+        args.output,
+        base_url=args.base_url,
+        resolve=resolve,
+        force=args.force,
+        prune=args.prune,
+        progress=_Progress(),
+        on_wait=_waiting,
     )
     kind = f"resolved index for {profile.source}" if profile is not None else "index"
     print(
         f"{kind}: {report.projects} projects, {report.files} files "
         f"({report.read} read, {report.written} outputs written) in {args.output}"
     )
-    for name in report.skipped:
-        print(f"skipped {name}: not a wheel, sdist or variants.json", file=sys.stderr)
+    for project in report.pruned:
+        print(f"removed project {project}: gone from {args.source}")
+    if report.kept:
+        print(
+            f"kept {len(report.kept)} projects gone from {args.source} (--prune removes them): "
+            + ", ".join(report.kept),
+            file=sys.stderr,
+        )
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if families and profile is not None:
         _mirror(args.output, families, Target.of(profile))
     return 0

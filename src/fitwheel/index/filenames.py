@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
@@ -65,6 +66,15 @@ def classify(filename: str, project: str) -> DistributionName | None:
             version = _split_name_version(filename[: -len(suffix)], project)
             return DistributionName(FileKind.SDIST, version) if version is not None else None
     return None
+
+
+_NORMALIZED_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def is_normalized_name(name: str) -> bool:
+    """Whether `name` is a valid project name in its PEP 503 normalized form (which starts and
+    ends with a letter or digit, so it is also a safe folder and URL path segment)."""
+    return _NORMALIZED_NAME.fullmatch(name) is not None
 
 
 def project_of(filename: str) -> str | None:

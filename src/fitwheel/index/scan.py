@@ -1,6 +1,9 @@
 """Reading a folder of distributions for `index build`: hashes, core metadata, requires-python.
 
-The folder is walked recursively (hidden folders and files are skipped). Each file is opened
+The folder is walked recursively (hidden folders and files are skipped). Symbolic links are
+not followed, to files or folders, so nothing outside the folder is ever read or published;
+they, other non-regular files and names that give no valid project are skipped with a reason.
+Each file is opened
 once: a file up to `_IN_MEMORY` bytes is read whole, and its hash and its zip member list come
 from the same bytes. What was learned is kept in records keyed by the file's relative path,
 size and modification time, so a re-run reads only new or changed files.
@@ -12,6 +15,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -21,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from fitwheel.errors import FitwheelError, InvalidWheel
-from fitwheel.index.filenames import FileKind, classify, project_of
+from fitwheel.index.filenames import FileKind, classify, is_normalized_name, project_of
 from fitwheel.index.zipdir import member_list, read_member
+from fitwheel.wheel.archive import VARIANT_JSON, check_dist_info_size, check_members
 
 Progress = Callable[[int, int], None]
 
@@ -62,12 +67,16 @@ def record_of(file: ScannedFile) -> dict[str, Any]:
     return {name: getattr(file, name) for name in _FIELDS}
 
 
-def from_record(record: Mapping[str, Any]) -> ScannedFile | None:
-    """A record back as a `ScannedFile`, or None if it is not one (an older or edited state)."""
+def from_record(record: Mapping[str, Any], path: str, project: str) -> ScannedFile | None:
+    """The record of the file at `path` (of `project`) back as a `ScannedFile`, or None if it
+    is not one (an older or edited state: a record naming another path is not believed)."""
     try:
-        return ScannedFile(**record)
+        file = ScannedFile(**record)
     except TypeError:
         return None
+    if file.path != path or file.project != project:
+        return None
+    return file
 
 
 _HEADER_NAME = re.compile(rb"[\041-\071\073-\176]+")
@@ -134,8 +143,6 @@ class FileRead:
 def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> WheelRead:
     """The METADATA (and, for a `variant` wheel, `variant.json`) of a wheel given as its bytes
     or an open file, after the archive's members pass `check_members`."""
-    from fitwheel.wheel.archive import VARIANT_JSON, check_dist_info_size, check_members
-
     if isinstance(archive_file, bytes):
         members = member_list(archive_file)
         if members is not None:
@@ -179,10 +186,14 @@ def read_file(source: str, relative: str, project: str) -> FileRead | None:
     path = f"{source}/{relative}"
     variant = name.kind is FileKind.VARIANT_WHEEL
     try:
-        with open(path, "rb") as handle:
-            stat = os.fstat(handle.fileno())
+        # Never through a link, nor blocking on a FIFO put in place since the listing.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with open(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise FitwheelError(f"{path}: not a regular file any more; build again")
             wheel = None
-            if stat.st_size <= _IN_MEMORY:
+            if info.st_size <= _IN_MEMORY:
                 data = handle.read()
                 sha256 = hashlib.sha256(data).hexdigest()
                 if name.wheel is not None:
@@ -200,8 +211,8 @@ def read_file(source: str, relative: str, project: str) -> FileRead | None:
         project=project,
         version=str(name.version),
         kind=name.kind.value,
-        size=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
         sha256=sha256,
         requires_python=requires_python_of(metadata) if metadata is not None else None,
         metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata is not None else None,
@@ -209,18 +220,43 @@ def read_file(source: str, relative: str, project: str) -> FileRead | None:
     return FileRead(scanned, wheel)
 
 
+@dataclass(frozen=True, order=True)
+class Skipped:
+    """A name in the source folder that is not published, and why."""
+
+    path: str
+    reason: str
+
+
+NOT_A_DISTRIBUTION = "not a wheel, sdist or variants.json"
+
+
 @dataclass(frozen=True)
 class Listing:
     projects: dict[str, list[str]]
     """Normalized project name -> relative paths of its files, sorted."""
-    skipped: list[str]
-    """Relative paths that cannot be a distribution (by name)."""
+    skipped: list[Skipped]
+    """What is not a distribution (by name or file type), sorted."""
+
+
+def _skipped(entry: os.DirEntry[str], relative: str) -> Skipped | None:
+    """Why a listed entry that is not a folder is not a distribution file, if it is not."""
+    if entry.is_symlink():
+        return Skipped(relative, "a symbolic link (links are not followed)")
+    if not entry.is_file(follow_symlinks=False):
+        return Skipped(relative, "not a regular file")
+    project = project_of(entry.name)
+    if project is None:
+        return Skipped(relative, NOT_A_DISTRIBUTION)
+    if not is_normalized_name(project):
+        return Skipped(relative, f"{project!r} is not a valid project name")
+    return None
 
 
 def list_folder(source: Path) -> Listing:
     """Every file under `source`, grouped by the project its name says (not read yet)."""
     projects: dict[str, list[str]] = {}
-    skipped: list[str] = []
+    skipped: list[Skipped] = []
     pending = [("", str(source))]
     while pending:
         prefix, folder = pending.pop()
@@ -231,12 +267,10 @@ def list_folder(source: Path) -> Listing:
                 relative = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((relative + "/", entry.path))
-                elif entry.is_file():
-                    project = project_of(entry.name)
-                    if project is None:
-                        skipped.append(relative)
-                    else:
-                        projects.setdefault(project, []).append(relative)
+                elif (why := _skipped(entry, relative)) is not None:
+                    skipped.append(why)
+                else:
+                    projects.setdefault(str(project_of(entry.name)), []).append(relative)
     for paths in projects.values():
         paths.sort()
     return Listing(projects, sorted(skipped))
@@ -245,7 +279,7 @@ def list_folder(source: Path) -> Listing:
 def unchanged(source: Path, record: ScannedFile) -> bool:
     """Whether the file a record describes still has the recorded size and mtime."""
     try:
-        stat = os.stat(os.path.join(source, record.path))
+        info = os.lstat(os.path.join(source, record.path))
     except OSError:
         return False
-    return record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns
+    return record.size == info.st_size and record.mtime_ns == info.st_mtime_ns
