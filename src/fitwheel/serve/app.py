@@ -17,6 +17,7 @@ from aiohttp import web
 from packaging.utils import canonicalize_name
 
 from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
+from fitwheel.index.filenames import is_normalized_name
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 from fitwheel.serve.negotiation import OFFERED, negotiate
 from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig
@@ -96,6 +97,8 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         profile = profile_of(request)
         raw = request.match_info["project"]
         project = canonicalize_name(raw)
+        if not is_normalized_name(project):
+            return _error(404, f"{raw!r} is not a valid project name")
         if raw != project or not request.path.endswith("/"):
             target = request.path.rsplit("/" + raw, 1)[0] + f"/{project}/"
             raise web.HTTPMovedPermanently(target)
@@ -114,6 +117,8 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
     async def file(request: web.Request) -> web.StreamResponse:
         profile = profile_of(request)
         project = canonicalize_name(request.match_info["project"])
+        if not is_normalized_name(project):
+            return _error(404, f"{request.match_info['project']!r} is not a valid project name")
         filename = request.match_info["filename"]
         digest = request.match_info.get("sha256")
         wanted = filename.removesuffix(METADATA_SUFFIX)

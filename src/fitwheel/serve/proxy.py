@@ -38,6 +38,7 @@ from fitwheel.index.pages import (
 from fitwheel.profile import Profile
 from fitwheel.select import Target, choose_in_family, follow_anchor, resolve, resolve_in_family
 from fitwheel.select.choose import summary
+from fitwheel.serve.links import LinkPolicy
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
 from fitwheel.serve.upstreams import Upstreams
@@ -53,6 +54,15 @@ dead upstream should cost each retry nothing, not another timeout."""
 MAX_CACHED_PAGES = 4096
 """Resolved pages kept (per profile and project); the oldest is dropped beyond this."""
 
+MAX_PAGE_BYTES = 64 << 20
+"""Bytes an upstream page or variants.json may have, chunked or not: past it the upstream is
+lying (PyPI's largest project pages are a few MiB), and the bytes read so far are let go."""
+
+
+def serve_client_settings(timeout: float = 30.0) -> ClientSettings:
+    """How the proxy reads upstream pages: one retry (the installer retries too), bounded."""
+    return ClientSettings(retries=1, max_body=MAX_PAGE_BYTES).with_timeout(timeout)
+
 
 def _etag(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
@@ -67,9 +77,13 @@ class ServeConfig:
     """`DEFAULT_PROFILE` -> the profile at `/simple/`; other names -> `/p/NAME/simple/`."""
     page_ttl: float = 60.0
     """Seconds a resolved page is served without asking the upstream again."""
-    client: ClientSettings = field(default_factory=lambda: ClientSettings(retries=1))
+    client: ClientSettings = field(default_factory=serve_client_settings)
     families: tuple[Family, ...] = ()
     """Index families: their projects come from their members only, never from `upstreams`."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts besides the upstreams' own whose file links are passed on (`host[:port]`)."""
+    answer_timeout: float = 10.0
+    """Seconds an upstream file may take to start answering before the client gets a 504."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,9 @@ class Proxy:
         self.handed_out: dict[str, ChosenBuild] = {}
         """Variant builds whose files (or metadata) were served, by project, for a wrapper to
         name after the installer finishes (the newest one per project)."""
+        self.links = LinkPolicy.for_upstreams(
+            (*config.upstreams.urls, *(f.url for f in config.families)), config.allow_hosts
+        )
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
@@ -211,6 +228,7 @@ class Proxy:
         family = family_for(self.config.families, project)
         if family is None:
             page = await self.config.upstreams.project_page(self._client, project)
+            page = self.links.filter(page)
             documents = await self._client.variants_documents(page)
             resolution = resolve(page, target, documents)
             return resolution.page, {
@@ -252,7 +270,15 @@ class Proxy:
         url = self._client.credentials.learn(url)
         login = self._client.credentials.headers(url)
         try:
-            return await relay(request, self._files, url, headers=headers, upstream_headers=login)
+            return await relay(
+                request,
+                self._files,
+                url,
+                refusal=self.links.refusal,
+                answer_timeout=self.config.answer_timeout,
+                headers=headers,
+                upstream_headers=login,
+            )
         except UpstreamError as exc:
             if exc.status != 404:
                 self.failures.append(str(exc))

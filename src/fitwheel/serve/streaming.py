@@ -5,11 +5,18 @@ upstream read. A download that breaks upstream is aborted downstream (the client
 body against the forwarded `Content-Length`), so a truncated file can never look complete;
 a file that is short or corrupt *at the upstream* is relayed as is and fails the client's
 hash check against the sha256 the upstream page published.
+
+Redirects are followed here, a few at most, each target checked by the caller's rule (the
+proxy's link policy) before it is fetched; credentials go only to the first URL's origin. An
+upstream that does not start answering within `answer_timeout` seconds is a 504, at once: the
+client's own timeout is far longer, and its retries would only wait again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -30,6 +37,39 @@ _FORWARDED_RESPONSE = (
     "Last-Modified",
 )
 _RELAYED_STATUSES = frozenset({200, 206, 416})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+
+Refusal = Callable[[str], str | None]
+"""Why a URL must not be fetched (None: it may)."""
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+async def _answer(
+    session: aiohttp.ClientSession,
+    url: str,
+    sent: Mapping[str, str],
+    credentials: Mapping[str, str],
+    refusal: Refusal,
+) -> aiohttp.ClientResponse:
+    """The first answer that is not a redirect, following allowed redirects from `url`."""
+    first = _origin(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        extra = credentials if _origin(url) == first else {}
+        upstream = await session.get(url, headers={**sent, **extra}, allow_redirects=False)
+        if upstream.status not in _REDIRECTS or "Location" not in upstream.headers:
+            return upstream
+        target = urljoin(url, upstream.headers["Location"])
+        upstream.release()
+        why = refusal(target)
+        if why is not None:
+            raise UpstreamError(url, f"redirects to {target}: {why}")
+        url = target
+    raise UpstreamError(url, f"more than {MAX_REDIRECTS} redirects")
 
 
 async def relay(
@@ -37,17 +77,21 @@ async def relay(
     session: aiohttp.ClientSession,
     url: str,
     *,
+    refusal: Refusal,
+    answer_timeout: float,
     headers: Mapping[str, str] | None = None,
     upstream_headers: Mapping[str, str] | None = None,
 ) -> web.StreamResponse:
     """Stream `url` to the client of `request`; raise `UpstreamError` before any byte is sent.
-    `headers` are added to the response, `upstream_headers` (credentials) to the request, which
-    aiohttp drops on a redirect to another origin."""
+    `headers` are added to the response, `upstream_headers` (credentials) to the requests to
+    `url`'s origin."""
     sent = {h: request.headers[h] for h in _FORWARDED_REQUEST if h in request.headers}
-    sent.update(upstream_headers or {})
     try:
-        upstream = await session.get(url, headers=sent, allow_redirects=True)
-    except (TimeoutError, aiohttp.ClientError) as exc:
+        async with asyncio.timeout(answer_timeout):
+            upstream = await _answer(session, url, sent, upstream_headers or {}, refusal)
+    except TimeoutError:
+        raise UpstreamError(url, f"no answer within {answer_timeout:g} s", status=504) from None
+    except aiohttp.ClientError as exc:
         raise UpstreamError(url, _describe(exc)) from None
     async with upstream:
         if upstream.status == 404:
@@ -60,25 +104,31 @@ async def relay(
                 response.headers[name] = upstream.headers[name]
         response.headers.update(headers or {})
         await response.prepare(request)
-        if request.method == "HEAD":
-            return response
-        chunks = upstream.content.iter_chunked(CHUNK_SIZE)
-        while True:
-            try:
-                chunk = await anext(chunks, b"")
-            except (TimeoutError, aiohttp.ClientError):
-                # Headers are gone already: the only honest signal left is a broken connection.
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            if not chunk:
-                break
-            try:
-                await response.write(chunk)
-            except ConnectionResetError:
-                return response  # the client went away: nothing left to tell it
-        await response.write_eof()
+        if request.method != "HEAD":
+            await _copy_body(request, upstream, response)
         return response
+
+
+async def _copy_body(
+    request: web.Request, upstream: aiohttp.ClientResponse, response: web.StreamResponse
+) -> None:
+    """The upstream body to the client, chunk by chunk; a break upstream breaks downstream."""
+    chunks = upstream.content.iter_chunked(CHUNK_SIZE)
+    while True:
+        try:
+            chunk = await anext(chunks, b"")
+        except (TimeoutError, aiohttp.ClientError):
+            # Headers are gone already: the only honest signal left is a broken connection.
+            if request.transport is not None:
+                request.transport.abort()
+            return
+        if not chunk:
+            break
+        try:
+            await response.write(chunk)
+        except ConnectionResetError:
+            return  # the client went away: nothing left to tell it
+    await response.write_eof()
 
 
 def _describe(exc: BaseException) -> str:

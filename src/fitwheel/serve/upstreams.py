@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.index.client import IndexClient
 from fitwheel.index.credentials import redact
+from fitwheel.index.filenames import is_normalized_name
 from fitwheel.index.model import ProjectPage
 
 
@@ -33,6 +34,9 @@ class Upstreams:
     async def project_page(self, client: IndexClient, project: str) -> ProjectPage:
         """The page of the first upstream that has `project`."""
         name = canonicalize_name(project)
+        if not is_normalized_name(name):
+            # Checked before any URL is built from it: `..`, `%2f` and the like never leave.
+            raise ProjectNotFound(f"{project!r} is not a valid project name")
         for url in self.urls:
             try:
                 return await client.project_page(url, name)
