@@ -10,7 +10,7 @@ its label-less name) whose link is the attack:
 - `bounce`: the wheel redirects to `elsewhere`;
 - `hang`: the wheel's request is accepted and never answered;
 - `good`: an honest wheel;
-- `huge`: the project page itself is an endless chunked body.
+- `huge`, `huge1`, `huge2`...: the project page itself is an endless chunked body.
 
 `Hostile.paths` records every request path the upstream saw (raw, undecoded).
 """
@@ -104,7 +104,7 @@ def _upstream_app(state: Hostile, secret: Path, huge_chunk: int) -> web.Applicat
 
     async def page(request: web.Request) -> web.StreamResponse:
         project = request.match_info["project"]
-        if project == "huge":
+        if project.startswith("huge"):
             response = web.StreamResponse(headers={"Content-Type": "text/html"})
             response.enable_chunked_encoding()
             await response.prepare(request)

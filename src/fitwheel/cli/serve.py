@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from fitwheel.cli._common import add_family_option
@@ -49,7 +50,37 @@ def add_parser(subparsers: Any) -> None:
         type=float,
         default=30.0,
         metavar="SECONDS",
-        help="upstream request timeout (default: %(default)s)",
+        help="upstream page request timeout (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="also pass on file links to this host (a CDN); by default only the upstreams' own "
+        "origins (and files.pythonhosted.org for PyPI); repeat for more",
+    )
+    parser.add_argument(
+        "--file-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="answer 504 when an upstream file has not started answering after this long "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="close a connection that has not sent a whole request for this long "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="connections held at once (default: what the file-descriptor limit allows)",
     )
     add_family_option(parser)
     parser.set_defaults(func=run)
@@ -60,25 +91,35 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from fitwheel.families import families_from
-    from fitwheel.index.client import ClientSettings
     from fitwheel.serve.app import ServeConfig, make_app
+    from fitwheel.serve.limits import ConnectionLimits
+    from fitwheel.serve.links import LinkPolicy
     from fitwheel.serve.profiles import fleet_profiles, single_profile
+    from fitwheel.serve.proxy import serve_client_settings
     from fitwheel.serve.server import serve_forever
     from fitwheel.serve.upstreams import Upstreams
 
+    # One line per event (dropped links, connections at the cap), on stderr.
+    logging.basicConfig(format="fitwheel serve: %(message)s", level=logging.WARNING)
+    LinkPolicy.for_upstreams(args.upstream, args.allow_host)  # a bad --allow-host fails here
     profiles = fleet_profiles(args.profiles) if args.profiles else single_profile(args.profile)
     config = ServeConfig(
         upstreams=Upstreams(tuple(args.upstream)),
         profiles=profiles,
         page_ttl=args.page_ttl,
-        client=ClientSettings(retries=1).with_timeout(args.timeout),
+        client=serve_client_settings(args.timeout),
+        allow_hosts=tuple(args.allow_host),
+        answer_timeout=args.file_timeout,
         families=families_from(args.index_family, os.environ),
     )
+    limits = ConnectionLimits(args.idle_timeout, args.max_connections)
 
     def ready(url: str) -> None:
         paths = ["/simple/"] if not args.profiles else [f"/p/{n}/simple/" for n in profiles]
         for path in paths:
             print(f"fitwheel serve: {url}{path}", file=sys.stderr, flush=True)
 
-    serve_forever(lambda: make_app(config), host=args.host, port=args.port, on_ready=ready)
+    serve_forever(
+        lambda: make_app(config), host=args.host, port=args.port, on_ready=ready, limits=limits
+    )
     return 0

@@ -278,10 +278,13 @@ class IndexClient:
         )
         if reply.content_length is not None and reply.content_length > limit:
             raise too_big
-        chunks, size = [], 0
+        # One growing buffer, not a list of chunks: a large buffer lives in its own mapping,
+        # which goes back to the system when a rejected body is dropped (small chunks would
+        # stay in the allocator's arenas, and the process's memory would only grow).
+        body = bytearray()
         async for chunk in reply.content.iter_chunked(1 << 16):
-            size += len(chunk)
-            if size > limit:
+            if len(body) + len(chunk) > limit:
+                del body
                 raise too_big
-            chunks.append(chunk)
-        return b"".join(chunks)
+            body += chunk
+        return bytes(body)

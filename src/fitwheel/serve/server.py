@@ -15,20 +15,53 @@ from types import TracebackType
 
 from aiohttp import web
 
-from fitwheel.serve.sockets import LOOPBACK, listening_socket, socket_url
+from fitwheel.serve.limits import CappedConnections, ConnectionLimits
+from fitwheel.serve.sockets import BACKLOG, LOOPBACK, listening_socket, socket_url
 
 AppFactory = Callable[[], web.Application]
 
+_ACCEPT_BATCH = 32
 
-async def _start_site(
-    app: web.Application, sock: socket.socket, shutdown_timeout: float
-) -> web.AppRunner:
-    runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
-    )
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    return runner
+
+class _Serving:
+    """An application answering on a listening socket, within `ConnectionLimits`."""
+
+    def __init__(self, runner: web.AppRunner, listening: asyncio.Server) -> None:
+        self.runner = runner
+        self.listening = listening
+
+    @classmethod
+    async def start(
+        cls,
+        app: web.Application,
+        sock: socket.socket,
+        shutdown_timeout: float,
+        limits: ConnectionLimits,
+    ) -> _Serving:
+        capped = CappedConnections(limits.cap())
+        app.middlewares.append(capped.middleware)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=shutdown_timeout,
+            # From the connection's start, and not extended by bytes that do not finish a
+            # request: a silent or trickling client is closed after it.
+            keepalive_timeout=limits.idle_timeout,
+        )
+        await runner.setup()
+        capped.server = runner.server
+        loop = asyncio.get_running_loop()
+        # asyncio accepts up to `backlog` sockets per wake-up before the protocol factory
+        # (the cap) sees any of them: that batch stays small, and the kernel's queue of
+        # connections waiting to be accepted is set to BACKLOG after asyncio's listen().
+        listening = await loop.create_server(capped, sock=sock, backlog=_ACCEPT_BATCH)
+        sock.listen(BACKLOG)
+        return cls(runner, listening)
+
+    async def stop(self) -> None:
+        self.listening.close()
+        await self.runner.cleanup()
 
 
 class BackgroundServer:
@@ -46,16 +79,18 @@ class BackgroundServer:
         port: int = 0,
         sock: socket.socket | None = None,
         shutdown_timeout: float = 1.0,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self._app_factory = app_factory
         self._sock = sock if sock is not None else listening_socket(host, port)
         # Stopping waits this long for requests in flight (one may be waiting on a slow
         # upstream); an ephemeral server's only client has exited by then.
         self._shutdown_timeout = shutdown_timeout
+        self._limits = limits or ConnectionLimits()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fitwheel-serve")
         self._thread.daemon = True
-        self._runner: web.AppRunner | None = None
+        self._serving: _Serving | None = None
         self.url = ""
 
     def start(self) -> str:
@@ -70,13 +105,15 @@ class BackgroundServer:
         return self.url
 
     async def _start(self) -> str:
-        self._runner = await _start_site(self._app_factory(), self._sock, self._shutdown_timeout)
+        self._serving = await _Serving.start(
+            self._app_factory(), self._sock, self._shutdown_timeout, self._limits
+        )
         return socket_url(self._sock)
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
-            self._runner = None
+        if self._serving is not None:
+            asyncio.run_coroutine_threadsafe(self._serving.stop(), self._loop).result(timeout=30)
+            self._serving = None
         self._stop_loop()
         self._sock.close()
 
@@ -106,6 +143,7 @@ def serve_forever(
     port: int = 8000,
     on_ready: Callable[[str], None] | None = None,
     shutdown_timeout: float = 5.0,
+    limits: ConnectionLimits | None = None,
 ) -> None:
     """Serve in the foreground until SIGINT or SIGTERM, then close connections cleanly
     (requests in flight get `shutdown_timeout` seconds to finish)."""
@@ -116,13 +154,15 @@ def serve_forever(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         sock = listening_socket(host, port)
-        runner = await _start_site(app_factory(), sock, shutdown_timeout)
+        serving = await _Serving.start(
+            app_factory(), sock, shutdown_timeout, limits or ConnectionLimits()
+        )
         try:
             if on_ready is not None:
                 on_ready(socket_url(sock))
             await stop.wait()
         finally:
-            await runner.cleanup()
+            await serving.stop()
             sock.close()
 
     asyncio.run(main())
