@@ -13,6 +13,8 @@ Routes (each also under `/p/{profile}/` for a fleet of named profiles):
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from packaging.utils import canonicalize_name
 
@@ -23,6 +25,7 @@ from fitwheel.serve.negotiation import OFFERED, negotiate
 from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig
 
 METADATA_SUFFIX = ".metadata"
+LOG = logging.getLogger("fitwheel.serve")
 
 __all__ = ["DEFAULT_PROFILE", "PROXY_KEY", "ServeConfig", "make_app"]
 
@@ -38,9 +41,10 @@ def _failure(exc: FitwheelError) -> web.Response:
     other error (a malformed page or variants.json) is the upstream's fault: 502."""
     if isinstance(exc, ProjectNotFound):
         return _error(404, str(exc))
-    if isinstance(exc, UpstreamError):
-        return _error(exc.status, str(exc))
-    return _error(502, str(exc))
+    status = exc.status if isinstance(exc, UpstreamError) else 502
+    if status >= 500:
+        LOG.warning("%d: %s", status, exc)
+    return _error(status, str(exc))
 
 
 def _page(request: web.Request, body: bytes, etag: str, content_type: str) -> web.Response:
@@ -90,7 +94,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
             body, etag = await proxy.root(content_type == JSON_CONTENT_TYPE)
         except UpstreamError as exc:
             proxy.failures.append(str(exc))
-            return _error(exc.status, str(exc))
+            return _failure(exc)
         return _page(request, body, etag, content_type)
 
     async def project_page(request: web.Request) -> web.StreamResponse:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from types import MappingProxyType
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
@@ -48,8 +49,9 @@ DEFAULT_PROFILE = ""
 
 
 FAILURE_TTL = 5.0
-"""Seconds an upstream failure is answered from memory: installers retry a 502 at once, and a
-dead upstream should cost each retry nothing, not another timeout."""
+"""Seconds an upstream failure (a page's or a file's) is answered from memory: installers retry
+a 5xx (uv three times), and a dead upstream should cost each retry nothing, not another
+timeout."""
 
 MAX_CACHED_PAGES = 4096
 """Resolved pages kept (per profile and project); the oldest is dropped beyond this."""
@@ -62,6 +64,10 @@ lying (PyPI's largest project pages are a few MiB), and the bytes read so far ar
 def serve_client_settings(timeout: float = 30.0) -> ClientSettings:
     """How the proxy reads upstream pages: one retry (the installer retries too), bounded."""
     return ClientSettings(retries=1, max_body=MAX_PAGE_BYTES).with_timeout(timeout)
+
+
+_K = TypeVar("_K")
+_E = TypeVar("_E", bound=FitwheelError)
 
 
 def _etag(body: bytes) -> str:
@@ -141,6 +147,7 @@ class Proxy:
         self._targets = {name: Target.of(p) for name, p in config.profiles.items()}
         self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
         self._failed: dict[tuple[str, str], tuple[float, FitwheelError]] = {}
+        self._failed_files: dict[str, tuple[float, UpstreamError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
 
     async def open(self, _app: web.Application) -> None:
@@ -196,7 +203,7 @@ class Proxy:
             resolved, chosen = await self._resolved_page(self._targets[profile_name], project)
         except UpstreamError as exc:
             self.failures.append(str(exc))
-            self._failed[(profile_name, project)] = (time.monotonic() + FAILURE_TTL, exc)
+            _remember(self._failed, (profile_name, project), exc)
             raise
         self._failed.pop((profile_name, project), None)
         credentials = self._client.credentials
@@ -268,6 +275,9 @@ class Proxy:
             return response
         assert self._files is not None
         url = self._client.credentials.learn(url)
+        failed = self._failed_files.get(url)
+        if failed is not None and failed[0] > time.monotonic():
+            raise failed[1]
         login = self._client.credentials.headers(url)
         try:
             return await relay(
@@ -282,7 +292,16 @@ class Proxy:
         except UpstreamError as exc:
             if exc.status != 404:
                 self.failures.append(str(exc))
+                _remember(self._failed_files, url, exc)
             raise
+
+
+def _remember(failures: dict[_K, tuple[float, _E]], key: _K, error: _E) -> None:
+    """Keep `error` as the answer for `key` for FAILURE_TTL seconds (the oldest go first)."""
+    failures.pop(key, None)
+    if len(failures) >= MAX_CACHED_PAGES:
+        del failures[next(iter(failures))]
+    failures[key] = (time.monotonic() + FAILURE_TTL, error)
 
 
 def _is_streamed(file: IndexFile, credentials: Credentials) -> bool:
