@@ -201,12 +201,13 @@ def test_invalid_project_names_are_skipped_with_a_reason(tmp_path: Path) -> None
 
 @requires_nginx
 @pytest.mark.e2e
-def test_nginx_does_not_serve_the_state_file(tmp_path: Path) -> None:
+def test_nginx_serves_no_state_file_and_no_linked_file(tmp_path: Path, secret: Path) -> None:
     src, out = tmp_path / "src", tmp_path / "out"
     make_wheel(src, "demo", "1.0")
+    (src / "leak-1.0.tar.gz").symlink_to(secret)
     assert build(src, out)[0] == 0
     with start_nginx(out, tmp_path) as server:
-        for name in (STATE, ".fitwheel-index.lock"):
+        for name in (STATE, ".fitwheel-index.lock", "leak/leak-1.0.tar.gz", "leak/"):
             with pytest.raises(HTTPError) as info:
                 urlopen(server.url + name, timeout=10)
             assert info.value.code == 404

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fitwheel.errors import FitwheelError
+
 if sys.platform != "win32":
     import fcntl
 
@@ -22,7 +24,12 @@ LOCK_FILE = ".fitwheel-index.lock"
 def build_lock(output: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold `output`'s lock for the block; `on_wait` is called once if another build has it."""
     flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(output / LOCK_FILE, flags, 0o666)
+    try:
+        fd = os.open(output / LOCK_FILE, flags, 0o666)
+    except OSError as exc:
+        raise FitwheelError(
+            f"cannot open the build lock {output / LOCK_FILE}: {exc.strerror}"
+        ) from None
     try:
         if sys.platform != "win32":
             try:
