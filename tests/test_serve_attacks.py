@@ -17,6 +17,7 @@ from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
 from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.hostile import GOOD_BYTES, Hostile, cpu_profile, hostile_upstream
+from wheelmaker import make_wheel
 
 JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -148,3 +149,15 @@ def test_an_honest_file_is_relayed(tmp_path: Path, upstream: Hostile) -> None:
         assert "good-1.0-py3-none-any.whl" in files(server.url, "good")
         status, body = get(f"{server.url}/files/good/good-1.0-py3-none-any.whl")
     assert status == 200 and body == GOOD_BYTES
+
+
+def test_the_root_lists_only_valid_project_names(tmp_path: Path) -> None:
+    folder = tmp_path / "wheels"
+    (folder / "not a name").mkdir(parents=True)
+    (folder / "-1.0.tar.gz").write_bytes(b"")
+    make_wheel(folder, "demo", "1.0")
+    config = ServeConfig(Upstreams((str(folder),)), {DEFAULT_PROFILE: cpu_profile(tmp_path)})
+    with BackgroundServer(lambda: make_app(config)) as server:
+        status, body = get(server.url + "/simple/")
+    assert status == 200
+    assert [p["name"] for p in json.loads(body)["projects"]] == ["demo"]

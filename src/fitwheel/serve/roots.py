@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from fitwheel.errors import FitwheelError, UpstreamError
 from fitwheel.index.client import ACCEPT, IndexClient
-from fitwheel.index.filenames import project_of
+from fitwheel.index.filenames import is_normalized_name, project_of
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 
@@ -79,6 +79,8 @@ async def _names(client: IndexClient, url: str) -> list[str]:
 
 
 async def all_projects(client: IndexClient, upstreams: Iterable[str]) -> list[str]:
-    """The normalized names every upstream lists, sorted; any upstream failing is an error."""
+    """The normalized names every upstream lists, sorted (names that are no valid project name
+    are left out: they could not be served); any upstream failing is an error."""
     lists = await asyncio.gather(*(_names(client, url) for url in upstreams))
-    return sorted({canonicalize_name(name) for names in lists for name in names})
+    normalized = {canonicalize_name(name) for names in lists for name in names}
+    return sorted(name for name in normalized if is_normalized_name(name))
