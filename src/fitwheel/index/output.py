@@ -61,6 +61,8 @@ class OutputFolder:
                         f"{path} is not a folder (a symbolic link or a file): move it away"
                     ) from None
                 remove_temporaries(path)
+            except OSError as exc:
+                raise OutputError(f"cannot make {path}: {exc.strerror}") from None
             self._folders.add(name)
         return path
 
@@ -97,13 +99,14 @@ class OutputFolder:
             self._path(relative)
             return
         path = self._path(relative)
-        if isinstance(content, CopyOf):
-            try:
+        try:
+            if isinstance(content, CopyOf):
                 copy_atomic(content.path, path, content.sha256)
-            except OSError as exc:
-                raise OutputError(f"cannot publish {content.path}: {exc}") from None
-        else:
-            write_atomic(path, content)
+            else:
+                write_atomic(path, content)
+        except OSError as exc:
+            what = content.path if isinstance(content, CopyOf) else path
+            raise OutputError(f"cannot publish {what}: {exc}") from None
         self.written += 1
 
     def remove(self, folder: str, name: str) -> None:

@@ -107,7 +107,10 @@ def save_state(output: Path, state: BuildState) -> None:
         "files": dict(state.files),
         "projects": {name: list(files) for name, files in sorted(state.projects.items())},
     }
-    write_atomic(str(output / STATE_FILE), json.dumps(document, sort_keys=True).encode())
+    try:
+        write_atomic(str(output / STATE_FILE), json.dumps(document, sort_keys=True).encode())
+    except OSError as exc:
+        raise FitwheelError(f"cannot write {output / STATE_FILE}: {exc.strerror}") from None
 
 
 def _is_relative(path: object) -> bool:
