@@ -124,14 +124,14 @@ def run_behind_proxy(
 def _start_proxy(
     upstreams: Sequence[str], profile: Profile, sock: socket.socket, families: Sequence[Family]
 ) -> tuple[BackgroundServer, Proxy]:
-    from fitwheel.index.client import ClientSettings
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
+    from fitwheel.serve.proxy import serve_client_settings
     from fitwheel.serve.server import BackgroundServer
     from fitwheel.serve.upstreams import Upstreams
 
     # Answer before the installer gives up on us (pip waits 15 s by default), with an error
     # that names the upstream; the installer's own retries stand in for the client's.
-    settings = ClientSettings(retries=0).with_timeout(UPSTREAM_TIMEOUT)
+    settings = serve_client_settings(UPSTREAM_TIMEOUT).with_retries(0)
     config = ServeConfig(
         Upstreams(tuple(upstreams)),
         {DEFAULT_PROFILE: profile},
