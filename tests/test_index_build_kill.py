@@ -3,7 +3,8 @@
 The source folder flips between two generations that differ in every way an incremental
 build meets: files added and removed, a wheel rebuilt under the same name, a release whose
 variants.json gains a label. Each run is a real `python -m fitwheel index build` process
-(with worker processes: there are enough files), SIGKILLed after a random delay; then the
+(with worker processes: there are enough files), SIGKILLed a random moment after it takes
+the output folder's lock (until at least KILLS runs were killed before finishing); then the
 output folder is checked as a client would read it (`helpers.index_check`), and no process
 of the build may outlive it.
 """
@@ -71,6 +72,15 @@ def _generation(src: Path, scratch: Path, which: int) -> None:
             (src / name).write_bytes((variants / name).read_bytes())
 
 
+def _holds_lock(pid: int) -> bool:
+    """Whether process `pid` holds a `flock` (the build's lock on its output folder)."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 4 and fields[1] == "FLOCK" and fields[4] == str(pid):
+            return True
+    return False
+
+
 def _start(src: Path, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "fitwheel", "index", "build", str(src), str(out)],
@@ -94,14 +104,22 @@ def test_killed_builds_leave_a_consistent_index(tmp_path: Path) -> None:
 
     seed = int(os.environ.get("FITWHEEL_KILL_SEED", random.randrange(1 << 30)))
     chance = random.Random(seed)
-    verdicts, orphans, finished = [], [], 0
-    for run in range(KILLS):
-        _generation(src, scratch, run % 2)
+    window = full  # how long after taking the lock a kill may come; shrunk when a build wins
+    verdicts, orphans, killed, runs = [], [], 0, 0
+    while killed < KILLS and runs < 3 * KILLS:
+        _generation(src, scratch, runs % 2)
+        runs += 1
         build = _start(src, out)
-        time.sleep(chance.uniform(0.1, 0.75 * full))
+        deadline = time.monotonic() + 30
+        while not _holds_lock(build.pid) and build.poll() is None:
+            assert time.monotonic() < deadline, "the build never took its lock"
+            time.sleep(0.002)
+        time.sleep(chance.uniform(0, window))
         build.send_signal(signal.SIGKILL)
-        code = build.wait(timeout=60)
-        finished += code == 0
+        if build.wait(timeout=60) == 0:
+            window *= 0.7
+        else:
+            killed += 1
         deadline = time.monotonic() + 1
         while (left := alive_in_session(build.pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -109,7 +127,11 @@ def test_killed_builds_leave_a_consistent_index(tmp_path: Path) -> None:
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         verdicts.append(index_problems(out))
-    print(f"seed {seed}: {KILLS} kills ({finished} builds had finished), full run {full:.2f} s")
+    print(
+        f"seed {seed}: {killed} builds killed while holding the lock, {runs - killed} finished "
+        f"first; {sum(not v for v in verdicts)}/{len(verdicts)} indexes consistent"
+    )
+    assert killed >= KILLS, f"only {killed} kills landed inside a build (seed {seed})"
     assert orphans == [], f"worker processes outlived their build (seed {seed})"
     assert [v for v in verdicts if v] == [], f"inconsistent index after a kill (seed {seed})"
 
