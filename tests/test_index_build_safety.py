@@ -213,3 +213,22 @@ def test_nginx_serves_no_state_file_and_no_linked_file(tmp_path: Path, secret: P
             assert info.value.code == 404
         with urlopen(server.url + "demo/", timeout=10) as reply:
             assert b"demo-1.0-py3-none-any.whl" in reply.read()
+
+
+def test_an_index_of_the_previous_format_is_taken_over(tmp_path: Path) -> None:
+    """An OUT written by the previous builder (state format 2: the source path and a flat
+    list of outputs; distributions hard-linked) is rebuilt without --force."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    wheel = make_wheel(src, "demo", "1.0")
+    assert build(src, out)[0] == 0
+    state = json.loads((out / STATE).read_text())
+    outputs = ["index.html", "index.json"] + [f"demo/{n}" for n in state["projects"]["demo"]]
+    old = {"format": 2, "source": str(src), "files": state["files"], "outputs": outputs}
+    (out / STATE).write_text(json.dumps(old))
+    (out / "demo" / wheel.name).unlink()
+    os.link(wheel, out / "demo" / wheel.name)
+    code, _, stderr = build(src, out)
+    assert code == 0, stderr
+    assert (out / "demo" / wheel.name).stat().st_nlink == 1, "still linked to the source"
+    assert str(src) not in (out / STATE).read_text()
+    assert index_problems(out) == []

@@ -27,6 +27,7 @@ from fitwheel.index.filenames import is_normalized_name
 
 STATE_FILE = ".fitwheel-index.json"
 _FORMAT = 3
+_OLD_FORMAT = 2
 
 ROOT_PAGES = ("index.html", "index.json")
 
@@ -78,6 +79,8 @@ def load_state(output: Path) -> BuildState | None:
         state = json.loads(raw)
     except ValueError:
         raise InvalidBuildState(path, "not JSON") from None
+    if isinstance(state, dict) and state.get("format") == _OLD_FORMAT:
+        state = _from_old_format(path, state)
     if not isinstance(state, dict) or state.get("format") != _FORMAT:
         raise InvalidBuildState(path, f"not format {_FORMAT}")
     source, files, projects = state.get("source"), state.get("files"), state.get("projects")
@@ -88,6 +91,11 @@ def load_state(output: Path) -> BuildState | None:
     for relative, record in files.items():
         if not _is_relative(relative) or not isinstance(record, dict):
             raise InvalidBuildState(path, f"source entry {relative!r} is not a relative path")
+    return BuildState(source, MappingProxyType(files), MappingProxyType(_owned(path, projects)))
+
+
+def _owned(path: Path, projects: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The state's project folders and their files, each name checked."""
     owned: dict[str, tuple[str, ...]] = {}
     for project, names in projects.items():
         if not is_normalized_name(project):
@@ -97,7 +105,29 @@ def load_state(output: Path) -> BuildState | None:
         ):
             raise InvalidBuildState(path, f"project {project!r} lists a name that is not a file")
         owned[project] = tuple(names)
-    return BuildState(source, MappingProxyType(files), MappingProxyType(owned))
+    return owned
+
+
+def _from_old_format(path: Path, state: dict[str, Any]) -> dict[str, Any]:
+    """A state file of the previous format (the source folder's path, a flat list of output
+    paths) in this one; its paths are checked as strictly (`project/file` or a root page)."""
+    source, outputs = state.get("source"), state.get("outputs")
+    if not isinstance(source, str) or not isinstance(outputs, list):
+        raise InvalidBuildState(path, f"format {_OLD_FORMAT} without source or outputs")
+    projects: dict[str, list[str]] = {}
+    for output in outputs:
+        if output in ROOT_PAGES:
+            continue
+        project, slash, name = output.partition("/") if isinstance(output, str) else ("", "", "")
+        if not slash or not is_normalized_name(project) or not is_file_name(name):
+            raise InvalidBuildState(path, f"output {output!r} is not a file of a project folder")
+        projects.setdefault(project, []).append(name)
+    return {
+        "format": _FORMAT,
+        "source": source_key(Path(source)),
+        "files": state.get("files"),
+        "projects": projects,
+    }
 
 
 def save_state(output: Path, state: BuildState) -> None:
