@@ -9,6 +9,13 @@ from typing import Any
 from fitwheel.cli._common import add_family_option
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least one connection")
+    return value
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -78,7 +85,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-connections",
-        type=int,
+        type=_at_least_one,
         metavar="N",
         help="connections held at once (default: what the file-descriptor limit allows)",
     )
