@@ -10,7 +10,7 @@ from urllib.request import url2pathname
 from packaging.utils import canonicalize_name
 
 from fitwheel.errors import InvalidIndexPage, ProjectNotFound
-from fitwheel.index.filenames import project_of
+from fitwheel.index.filenames import is_normalized_name, project_of
 from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page
 from fitwheel.index.json_api import parse_json_page
 from fitwheel.index.model import IndexFile, ProjectPage
@@ -39,6 +39,9 @@ def read_local_page(index_url: str, project: str) -> ProjectPage:
     """The project's page from a simple-index tree (`DIR/project/index.json|html`) or a flat folder."""
     root = local_path(index_url).resolve()
     name = canonicalize_name(project)
+    if not is_normalized_name(name):
+        # `root / name` must stay a folder of the tree: no `..`, no separator.
+        raise ProjectNotFound(f"{index_url}: {project!r} is not a valid project name")
     if root.is_file() and is_links_page(root.name):
         page = parse_links_page(_text(root), url=root.as_uri(), project=name)
         if not page.files:
