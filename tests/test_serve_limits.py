@@ -250,6 +250,30 @@ def test_idle_sockets_do_not_lock_out_real_clients(tmp_path: Path) -> None:
                 took.append(time.monotonic() - started)
                 assert result.returncode == 0, result.stderr
                 installed += 1
+            uv = Path(sys.executable).parent / "uv"
+            venv = tmp_path / "venv"
+            subprocess.run([uv, "venv", "-q", venv], check=True, timeout=60)
+            started = time.monotonic()
+            result = subprocess.run(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "-q",
+                    "--python",
+                    venv,
+                    "--no-cache",
+                    "--index-url",
+                    f"{url}/simple/",
+                    "demo",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            took.append(time.monotonic() - started)
+            assert result.returncode == 0, result.stderr
+            installed += 1
             time.sleep(max(0.0, opened + 11 - time.monotonic()))
             after_timeout = sum(_closed_within(s, 0.01) is None for s in idle)
         finally:
@@ -258,12 +282,12 @@ def test_idle_sockets_do_not_lock_out_real_clients(tmp_path: Path) -> None:
         assert server.poll() is None
         log = (tmp_path / "serve.log").read_text()
     print(
-        f"1100 idle sockets: {held} held by the server (cap {cap}); {installed} pip downloads "
+        f"1100 idle sockets: {held} held by the server (cap {cap}); {installed} clients (pip download x3, uv pip install) "
         f"served meanwhile ({', '.join(f'{t:.1f}' for t in took)} s); {after_timeout} still "
         f"open after the idle timeout; log {len(log)} bytes"
     )
     # The cap is full of idle connections when the first download starts: it takes a place.
     assert cap - 40 <= held <= cap + 32
-    assert installed == 3
+    assert installed == 4
     assert after_timeout == 0
     assert "Traceback" not in log and len(log) < 10_000, log[:2000]
