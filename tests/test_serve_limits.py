@@ -4,6 +4,7 @@ file-descriptor limit while a real pip still downloads through it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import shutil
@@ -291,3 +292,23 @@ def test_idle_sockets_do_not_lock_out_real_clients(tmp_path: Path) -> None:
     assert installed == 4
     assert after_timeout == 0
     assert "Traceback" not in log and len(log) < 10_000, log[:2000]
+
+
+def test_malformed_requests_are_one_line_each(
+    tmp_path: Path, upstream: Hostile, caplog: pytest.LogCaptureFixture
+) -> None:
+    oversized = b"GET /simple/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
+    with (
+        caplog.at_level(logging.WARNING, "aiohttp.server"),
+        _proxy(tmp_path, upstream.url, ConnectionLimits()) as server,
+    ):
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1", port)) as client:
+                client.sendall(oversized)
+                client.settimeout(5)
+                assert client.recv(100).split(b" ")[1] == b"400"
+    records = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert len(records) == 20
+    assert all(r.exc_info is None and "malformed request (400" in r.getMessage() for r in records)
+    assert "Traceback" not in caplog.text

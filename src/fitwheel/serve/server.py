@@ -16,6 +16,7 @@ from types import TracebackType
 from aiohttp import web
 
 from fitwheel.serve.limits import CappedConnections, ConnectionLimits
+from fitwheel.serve.logs import quiet_client_errors
 from fitwheel.serve.sockets import BACKLOG, LOOPBACK, listening_socket, socket_url
 
 AppFactory = Callable[[], web.Application]
@@ -38,6 +39,7 @@ class _Serving:
         shutdown_timeout: float,
         limits: ConnectionLimits,
     ) -> _Serving:
+        quiet_client_errors()
         capped = CappedConnections(limits.cap())
         app.middlewares.append(capped.middleware)
         runner = web.AppRunner(
