@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from fitwheel.serve import proxy as proxy_module
 from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
 from fitwheel.serve.limits import ConnectionLimits
 from fitwheel.serve.server import BackgroundServer
@@ -312,3 +313,15 @@ def test_malformed_requests_are_one_line_each(
     assert len(records) == 20
     assert all(r.exc_info is None and "malformed request (400" in r.getMessage() for r in records)
     assert "Traceback" not in caplog.text
+
+
+def test_resolved_pages_are_kept_within_a_number_of_files(
+    tmp_path: Path, upstream: Hostile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(proxy_module, "MAX_CACHED_FILES", 2)  # each page here lists one file
+    with _proxy(tmp_path, upstream.url, ConnectionLimits()) as server:
+        for project in ("good", "loop", "bounce", "good", "bounce"):
+            assert get(f"{server.url}/simple/{project}/")[0] == 200
+    fetched = [p.split("/")[2] for p in upstream.paths if p.endswith("/") and p != "/simple/"]
+    # `good` was dropped to keep `loop` and `bounce`, so it was fetched again; `bounce` was kept.
+    assert fetched == ["good", "loop", "bounce", "good"]

@@ -2,7 +2,8 @@
 
 A `Proxy` holds the index client (whose `ResponseCache` keeps upstream pages with their
 validators), a client session for relaying files, and the explicit caches: resolved pages
-(kept `page_ttl` seconds, at most `MAX_CACHED_PAGES`, concurrent misses coalesced) and the
+(kept `page_ttl` seconds, at most `MAX_CACHED_PAGES` listing at most `MAX_CACHED_FILES` files
+in all, concurrent misses coalesced) and the
 root page.
 """
 
@@ -55,6 +56,9 @@ timeout."""
 
 MAX_CACHED_PAGES = 4096
 """Resolved pages kept (per profile and project); the oldest is dropped beyond this."""
+
+MAX_CACHED_FILES = 200_000
+"""Files listed by all resolved pages kept (a page of a huge project counts for its size)."""
 
 MAX_PAGE_BYTES = 64 << 20
 """Bytes an upstream page or variants.json may have, chunked or not: past it the upstream is
@@ -143,6 +147,7 @@ class Proxy:
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
+        self._cached_files = 0
         # Computed once per profile: they cost milliseconds per page otherwise.
         self._targets = {name: Target.of(p) for name, p in config.profiles.items()}
         self._root: tuple[float, list[str], dict[bool, tuple[bytes, str]]] | None = None
@@ -221,11 +226,22 @@ class Proxy:
             expires=time.monotonic() + self.config.page_ttl,
             chosen=MappingProxyType(chosen),
         )
-        self._resolved.pop((profile_name, project), None)
-        if len(self._resolved) >= MAX_CACHED_PAGES:
-            del self._resolved[next(iter(self._resolved))]  # the oldest
+        self._forget((profile_name, project))
+        size = len(entry.by_filename)
+        if size > MAX_CACHED_FILES:
+            return entry  # served, not kept
+        while len(self._resolved) >= MAX_CACHED_PAGES or (
+            self._cached_files + size > MAX_CACHED_FILES
+        ):
+            self._forget(next(iter(self._resolved)))  # the oldest
         self._resolved[(profile_name, project)] = entry
+        self._cached_files += size
         return entry
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        entry = self._resolved.pop(key, None)
+        if entry is not None:
+            self._cached_files -= len(entry.by_filename)
 
     async def _resolved_page(
         self, target: Target, project: str
