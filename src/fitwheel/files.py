@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of `atomic_file`'s temporaries (what a killed writer leaves)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def _umask() -> int:
     # There is no way to read the umask without setting it; set it back at once.
     mask = os.umask(0o022)

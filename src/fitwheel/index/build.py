@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitwheel.errors import FitwheelError
-from fitwheel.index.atomic import TEMP_PREFIX, remove_temporaries
+from fitwheel.files import is_temporary
 from fitwheel.index.lock import LOCK_FILE, build_lock
-from fitwheel.index.output import OutputFolder
+from fitwheel.index.output import OutputFolder, remove_temporaries
 from fitwheel.index.pages import html_root_page, json_root_page
 from fitwheel.index.project import ProjectResult, ProjectTask, Resolve, build_project
 from fitwheel.index.scan import Progress, Skipped, from_record, list_folder, record_of, unchanged
@@ -84,9 +84,7 @@ def _build_projects(tasks: Sequence[ProjectTask]) -> Iterator[ProjectResult]:
 def _foreign_entries(output: Path) -> list[str]:
     """What is in `output` besides the builder's own lock and temporaries."""
     return sorted(
-        name
-        for name in os.listdir(output)
-        if name != LOCK_FILE and not name.startswith(TEMP_PREFIX)
+        name for name in os.listdir(output) if name != LOCK_FILE and not is_temporary(name)
     )
 
 

@@ -1,6 +1,7 @@
 """The output folder of `index build`: files put in place in one step, and removed only by name.
 
-Distributions are published as copies (never hard links: rebuilding a wheel in the source
+Every file goes through `fitwheel.files` (written beside its name, then renamed over it); the
+temporaries a killed build leaves are removed by the next one. Distributions are published as copies (never hard links: rebuilding a wheel in the source
 folder must not change the bytes behind a published sha256), with the mode a new file gets
 (`0o666` less the umask), whatever the source's mode. A project's folder that is a symbolic
 link is refused, and removal goes through the project folder's descriptor without following
@@ -9,6 +10,7 @@ links, so a name from the state file cannot reach outside the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import os
@@ -16,11 +18,44 @@ import stat
 from dataclasses import dataclass
 
 from fitwheel.errors import FitwheelError
-from fitwheel.index.atomic import copy_atomic, remove_temporaries, write_atomic
+from fitwheel.files import atomic_file, is_temporary, write_atomically
 
 
 class OutputError(FitwheelError):
     """The output folder cannot be written as planned (a linked folder, a changing source)."""
+
+
+class ChangedWhileCopying(OSError):
+    """The source no longer has the bytes it was hashed with a moment ago."""
+
+
+_COPY_CHUNK = 1 << 20
+
+
+def copy_verified(source: str, path: str, sha256: str) -> None:
+    """Copy `source` to `path` in one rename (`fitwheel.files.atomic_file`), refusing a copy
+    whose sha256 is not `sha256`: the source changed since it was read, and publishing it
+    would contradict its page. A symbolic link at `source` is not followed."""
+    digest = hashlib.sha256()
+    fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    with open(fd, "rb") as copied, atomic_file(path) as stream:
+        while chunk := copied.read(_COPY_CHUNK):
+            digest.update(chunk)
+            stream.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ChangedWhileCopying(f"{source} changed while it was being published")
+
+
+def remove_temporaries(folder: str) -> None:
+    """Remove what a killed writer left in `folder` (`fitwheel.files`'s temporaries only)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if is_temporary(name):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
 
 
 @dataclass(frozen=True)
@@ -101,9 +136,9 @@ class OutputFolder:
         path = self._path(relative)
         try:
             if isinstance(content, CopyOf):
-                copy_atomic(content.path, path, content.sha256)
+                copy_verified(content.path, path, content.sha256)
             else:
-                write_atomic(path, content)
+                write_atomically(path, content)
         except OSError as exc:
             what = content.path if isinstance(content, CopyOf) else path
             raise OutputError(f"cannot publish {what}: {exc}") from None

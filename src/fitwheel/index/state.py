@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fitwheel.errors import FitwheelError
-from fitwheel.index.atomic import write_atomic
+from fitwheel.files import write_atomically
 from fitwheel.index.filenames import is_normalized_name
 
 STATE_FILE = ".fitwheel-index.json"
@@ -138,7 +138,7 @@ def save_state(output: Path, state: BuildState) -> None:
         "projects": {name: list(files) for name, files in sorted(state.projects.items())},
     }
     try:
-        write_atomic(str(output / STATE_FILE), json.dumps(document, sort_keys=True).encode())
+        write_atomically(output / STATE_FILE, json.dumps(document, sort_keys=True).encode())
     except OSError as exc:
         raise FitwheelError(f"cannot write {output / STATE_FILE}: {exc.strerror}") from None
 

@@ -27,7 +27,7 @@ from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.families import Family, family_for
 from fitwheel.families.fetch import fetch_with_anchor
 from fitwheel.index.client import ClientSettings, IndexClient, ResponseCache
-from fitwheel.index.credentials import Credentials
+from fitwheel.index.credentials import Credentials, redact
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import IndexFile, ProjectPage
@@ -282,6 +282,9 @@ class Proxy:
             if immutable
             else "public, no-cache"
         }
+        why = self.links.refusal(url)
+        if why is not None:  # the upstreams' pages are filtered already; this holds for all
+            raise UpstreamError(redact(url), f"not fetched: {why}")
         if is_local(url):
             path = local_path(url)
             if not path.is_file():
