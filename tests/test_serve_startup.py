@@ -38,7 +38,7 @@ from fitwheel.installers.proxy import _start_proxy
 from fitwheel.serve.sockets import listening_socket, socket_url
 from fitwheel.detect import detect
 sock = listening_socket()
-server, proxy = _start_proxy([{str(out)!r}], detect(), sock)
+server, proxy = _start_proxy([{str(out)!r}], detect(), sock, ())
 try:
     for name in ("torchlike", "visionlike", "fastmath"):
         page = urllib.request.urlopen(socket_url(sock) + "/simple/" + name + "/").read()
