@@ -1,0 +1,76 @@
+"""Verified wheels into an environment with `installer`: its scheme asked of its interpreter,
+an installed release of the same project removed first."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+from packaging.utils import canonicalize_name
+
+from fitwheel.errors import InstallerNotFound
+from fitwheel.lock.fetch import FetchedWheel
+
+_SCHEME_SCRIPT = (
+    "import json, sys, sysconfig; p = sysconfig.get_paths(); "
+    "print(json.dumps({'purelib': p['purelib'], 'platlib': p['platlib'], "
+    "'headers': p['include'], 'scripts': p['scripts'], 'data': p['data'], "
+    "'python': '%d.%d' % sys.version_info[:2]}))"
+)
+
+
+def scheme_of(python: str) -> dict[str, str]:
+    """Where `python` installs each part of a wheel (`installer`'s scheme names), and its
+    `python` version (X.Y)."""
+    try:
+        done = subprocess.run(
+            [python, "-I", "-c", _SCHEME_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError as exc:
+        raise InstallerNotFound(f"cannot run {python}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise InstallerNotFound(f"{python} cannot report its install scheme: {done.stderr.strip()}")
+    paths: dict[str, str] = json.loads(done.stdout)
+    return paths
+
+
+def _remove_installed(scheme: Mapping[str, str], project: str) -> None:
+    """Uninstall `project` by its RECORD, so two releases never sit side by side."""
+    for library in dict.fromkeys((scheme["purelib"], scheme["platlib"])):
+        root = Path(library)
+        for info in root.glob("*.dist-info"):
+            if canonicalize_name(info.name.rsplit("-", 1)[0]) != project:
+                continue
+            record = info / "RECORD"
+            lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+            for line in lines:
+                relative = line.rsplit(",", 2)[0]
+                path = (root / relative).resolve()
+                if path.is_file() and root.resolve() in path.parents:
+                    path.unlink()
+            shutil.rmtree(info, ignore_errors=True)
+
+
+def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str, str]) -> None:
+    """Install every (already verified) wheel into the environment of `python`."""
+    destination = SchemeDictionaryDestination(
+        {k: v for k, v in scheme.items() if k != "python"},
+        interpreter=python,
+        script_kind="posix" if os.name != "nt" else "win-amd64",
+        bytecode_optimization_levels=(),
+    )
+    for wheel in wheels:
+        _remove_installed(scheme, wheel.planned.package.name)
+        with WheelFile.open(wheel.path) as source:
+            install(source, destination, {"INSTALLER": b"fitwheel\n"})
