@@ -1,23 +1,29 @@
 """The planned wheels, from a wheel folder or their locked URLs, each checked against its hash.
 
 Every file is read in full and verified before anything is installed: a wrong hash or size,
-or a missing file, stops the sync with the environment untouched. Verified files are staged
-under their label-less names (what `installer` and the wheel spec accept).
+or a missing file, stops the sync with the environment untouched. Each verified file stays
+open, and is installed from that open file: a file from the wheel folder is read where it is
+(no copy), a download is kept in an anonymous temporary file; what was checked is what gets
+installed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from fitwheel.errors import InvalidLock, LockedFileMismatch, LockedFileMissing
+from fitwheel.lock.model import LockedFile
 from fitwheel.lock.plan import PlannedInstall
 
 CHUNK = 1 << 20
@@ -27,31 +33,38 @@ DOWNLOAD_TIMEOUT = 60.0
 @dataclass(frozen=True)
 class FetchedWheel:
     planned: PlannedInstall
-    path: Path
-    """The verified copy, named by its label-less filename."""
+    file: BinaryIO
+    """The verified bytes, open at their start."""
 
 
 def fetch_all(
     planned: Sequence[PlannedInstall],
-    stage: Path,
+    stack: ExitStack,
     *,
     lock_dir: Path,
     find_links: Path | None = None,
     workers: int = 8,
 ) -> tuple[FetchedWheel, ...]:
-    """Stage and verify every planned wheel; the first failure is raised."""
-
-    def one(item: tuple[int, PlannedInstall]) -> FetchedWheel:
-        number, plan = item
-        folder = stage / str(number)
-        folder.mkdir(parents=True)
-        return FetchedWheel(plan, _fetch(plan, folder, lock_dir, find_links))
+    """Fetch and verify every planned wheel; the first failure is raised. The open files are
+    closed with `stack`."""
 
     with ThreadPoolExecutor(max(1, min(workers, len(planned)))) as pool:
-        return tuple(pool.map(one, enumerate(planned)))
+        futures = [pool.submit(_fetch, plan, lock_dir, find_links) for plan in planned]
+    fetched, failures = [], []
+    for plan, future in zip(planned, futures, strict=True):
+        failure = future.exception()
+        if failure is None:
+            file = future.result()
+            stack.callback(file.close)
+            fetched.append(FetchedWheel(plan, file))
+        else:
+            failures.append(failure)
+    if failures:
+        raise failures[0]
+    return tuple(fetched)
 
 
-def _fetch(plan: PlannedInstall, folder: Path, lock_dir: Path, find_links: Path | None) -> Path:
+def _fetch(plan: PlannedInstall, lock_dir: Path, find_links: Path | None) -> BinaryIO:
     wheel = plan.wheel
     supported = {k: v for k, v in wheel.hashes.items() if k in hashlib.algorithms_guaranteed}
     if not supported:
@@ -59,30 +72,46 @@ def _fetch(plan: PlannedInstall, folder: Path, lock_dir: Path, find_links: Path 
             f"{wheel.filename}: the lock gives no hash this Python can check "
             f"({', '.join(sorted(wheel.hashes)) or 'none'})"
         )
-    target = folder / wheel.base_filename
     source, where = _open(wheel.filename, wheel.url, wheel.path, lock_dir, find_links)
+    if source.seekable():
+        kept = source
+    else:
+        with source:
+            kept = _copy(source)
+    try:
+        _verify(kept, wheel, supported, where)
+    except BaseException:
+        kept.close()
+        raise
+    return kept
+
+
+def _copy(source: BinaryIO) -> BinaryIO:
+    copy = tempfile.TemporaryFile(prefix="fitwheel-sync-")  # noqa: SIM115 (returned open)
+    shutil.copyfileobj(source, copy, CHUNK)
+    copy.seek(0)
+    return copy
+
+
+def _verify(file: BinaryIO, wheel: LockedFile, supported: dict[str, str], where: str) -> None:
     digests = {name: hashlib.new(name) for name in supported}
     size = 0
-    with source, target.open("wb") as out:
-        while chunk := source.read(CHUNK):
-            size += len(chunk)
-            for digest in digests.values():
-                digest.update(chunk)
-            out.write(chunk)
+    while chunk := file.read(CHUNK):
+        size += len(chunk)
+        for digest in digests.values():
+            digest.update(chunk)
+    file.seek(0)
     for name, digest in digests.items():
         if digest.hexdigest() != supported[name].lower():
-            target.unlink()
             raise LockedFileMismatch(
                 f"{where}: {name} is {digest.hexdigest()}, but the lock says {supported[name]} "
                 f"for {wheel.filename}: the file (or the lock) was changed; nothing was installed"
             )
     if wheel.size is not None and size != wheel.size:
-        target.unlink()
         raise LockedFileMismatch(
             f"{where}: {size} bytes, but the lock says {wheel.size} for {wheel.filename}; "
             "nothing was installed"
         )
-    return target
 
 
 def _open(

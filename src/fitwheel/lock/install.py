@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -72,5 +73,7 @@ def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str
     )
     for wheel in wheels:
         _remove_installed(scheme, wheel.planned.package.name)
-        with WheelFile.open(wheel.path) as source:
-            install(source, destination, {"INSTALLER": b"fitwheel\n"})
+        with zipfile.ZipFile(wheel.file) as archive:
+            # installer reads the name and version from the filename, and knows no labels.
+            archive.filename = wheel.planned.wheel.base_filename
+            install(WheelFile(archive), destination, {"INSTALLER": b"fitwheel\n"})

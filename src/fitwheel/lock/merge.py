@@ -4,7 +4,7 @@ Each target's resolution lists the upstream files it chose. A release that every
 needs is locked without a marker; one that only some targets need gets a marker that selects
 exactly their environments. Targets whose environments are equal (the same interpreter on a
 CPU-only and a GPU machine) cannot be told apart by a marker: a release only some of them
-need is then locked for all of them, and two releases of one project that they need
+need is then locked for every target with their environments, and two releases of one project that they need
 differently are a `LockConflict`. Variant releases keep every build any target chose, and the
 release's variants metadata pruned to those labels (each listed label stays complete).
 """
@@ -89,9 +89,9 @@ def merge(resolutions: Sequence[TargetResolution]) -> Lock:
     for release in releases.values():
         inside = {keys[t] for t in release.targets}
         outside = {keys[r.name] for r in resolutions if r.name not in release.targets}
-        marker = None
-        if outside and not inside & outside:
-            marker = _marker(inside, differing)
+        # Environments only other targets have are left out; one shared with a target that
+        # does not need the release cannot be, so that target gets it too.
+        marker = _marker(inside, differing) if outside - inside else None
         for resolution in resolutions:
             if marker is None or keys[resolution.name] in inside:
                 selected.setdefault((release.project, resolution.name), []).append(release.version)

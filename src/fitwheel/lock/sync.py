@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +43,10 @@ def sync(
             f"{python} is Python {scheme['python']}, but the target profile describes Python "
             f"{wanted}: pass the matching --python or --profile"
         )
-    with tempfile.TemporaryDirectory(prefix="fitwheel-sync-") as stage:
+    with ExitStack() as stack:
         fetched = fetch_all(
             planned,
-            Path(stage),
+            stack,
             lock_dir=path.parent,
             find_links=None if find_links is None else Path(find_links),
         )
