@@ -271,3 +271,20 @@ def test_an_unknown_schema_major_is_refused(locked: Locked, tmp_path: Path) -> N
     python = fresh_venv(tmp_path / "venv")
     result = _sync(locked, python, "nogpu", path, "--find-links", locked.wheels)
     _refused(result, python, "major version 1", "fastmath")
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_sync_downloads_by_the_locked_urls(locked: Locked, tmp_path: Path) -> None:
+    document = tomllib.loads(locked.lock.read_text())
+    old = document["packages"][0]["index"]
+    with start_nginx(locked.root / "out", tmp_path) as nginx:
+        lock = tmp_path / "pylock.toml"
+        lock.write_text(locked.lock.read_text().replace(old, nginx.url))
+        python = fresh_venv(tmp_path / "venv")
+        result = _sync(locked, python, "a100", lock)
+        assert result.returncode == 0, result.stderr
+        fetched = [line for line in nginx.requests() if ".whl" in line]
+    assert installed_label(python, "torchlike") == "cuda12.8"
+    assert len(fetched) == 5 and all(" 200 " in line for line in fetched), fetched

@@ -56,12 +56,21 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from packaging.pylock import is_valid_pylock_path
+
     from fitwheel.detect import detect
     from fitwheel.lock.make import make_lock, write_lock
     from fitwheel.lock.resolve import LockTarget, Requirements
 
     if not args.requirements and not args.requirement_files:
         print("fitwheel lock: give requirements or -r FILE", file=sys.stderr)
+        return 2
+    if not is_valid_pylock_path(Path(args.output)):
+        print(
+            f"fitwheel lock: {args.output}: a lock is named pylock.toml or pylock.NAME.toml "
+            "(PEP 751; uv and pip refuse other names)",
+            file=sys.stderr,
+        )
         return 2
     if args.profile:
         targets = [LockTarget(Path(p).stem, detect(profile=p)) for p in args.profile]

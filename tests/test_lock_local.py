@@ -1,0 +1,88 @@
+"""`fitwheel lock` against a local folder of wheels (the proxy reads it directly), and the
+lock's interoperability: real pip, real uv, real venvs; no network, no nginx."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from uv import find_uv_bin
+
+from helpers.cli import fitwheel
+from helpers.serve_fixtures import OVERRIDES, build_wheelhouse, clean_env
+from helpers.venvs import fresh_venv, installed_dist_info, installed_label
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield build_wheelhouse(tmp_path_factory.mktemp("lock-local") / "src")
+
+
+def _lock(wheels: Path, out: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = clean_env(out.parent, OVERRIDES["cpu"])
+    return fitwheel("lock", *args, "--index-url", wheels, "-o", out, timeout=300, env=env)
+
+
+@pytest.mark.slow
+def test_a_plain_lock_installs_unchanged_with_uv(wheels: Path, tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("typing-shim\npillow-shim==1.0\n")
+    lock = tmp_path / "pylock.toml"
+    assert _lock(wheels, lock, "-r", requirements).returncode == 0
+    document = tomllib.loads(lock.read_text())
+    assert not any("variants-json" in p for p in document["packages"])
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path)
+    done = subprocess.run(
+        [find_uv_bin(), "pip", "install", "--python", python, "-r", lock],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("typing_shim", "pillow_shim"):
+        assert installed_dist_info(python, name) is not None
+
+
+@pytest.mark.slow
+def test_sync_reads_the_locked_file_urls(wheels: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    assert _lock(wheels, lock, "visionlike").returncode == 0
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["pascal_cu128"])
+    result = fitwheel("sync", lock, "--python", python, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    # Locked for this machine (no GPU): the GTX machine has no locked build but null.
+    assert installed_label(python, "torchlike") == "null"
+
+
+@pytest.mark.slow
+def test_the_locked_hash_is_the_real_files(wheels: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    assert _lock(wheels, lock, "fastmath").returncode == 0
+    (package,) = tomllib.loads(lock.read_text())["packages"]
+    (wheel,) = package["wheels"]
+    path = Path(wheel["url"].removeprefix("file://"))
+    assert path.parent == wheels
+    assert wheel["hashes"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_a_requirement_pip_cannot_resolve_is_one_line(wheels: Path, tmp_path: Path) -> None:
+    result = _lock(wheels, tmp_path / "pylock.toml", "no-such-project")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "no-such-project" in line and "this machine" in line, line
+    assert not (tmp_path / "pylock.toml").exists()
+
+
+def test_a_lock_name_other_tools_refuse_is_refused(wheels: Path, tmp_path: Path) -> None:
+    result = _lock(wheels, tmp_path / "requirements.lock", "fastmath")
+    assert result.returncode == 2
+    assert "pylock.NAME.toml" in result.stderr
