@@ -288,3 +288,21 @@ def test_sync_downloads_by_the_locked_urls(locked: Locked, tmp_path: Path) -> No
         fetched = [line for line in nginx.requests() if ".whl" in line]
     assert installed_label(python, "torchlike") == "cuda12.8"
     assert len(fetched) == 5 and all(" 200 " in line for line in fetched), fetched
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_explain_shows_what_each_profile_gets_from_the_lock(locked: Locked) -> None:
+    args: list[str | Path] = ["explain", "--lock", locked.lock, "--format", "json"]
+    for machine in sorted(MACHINES):
+        args += ["--profile", locked.profiles[machine]]
+    result = fitwheel(*args, env=_env(locked.root))
+    assert result.returncode == 0, result.stderr
+    reports = json.loads(result.stdout)["profiles"]
+    got = {
+        Path(r["profile"].split()[-1]).stem: {p["name"]: p["label"] for p in r["packages"]}
+        for r in reports
+    }
+    assert {m: g["torchlike"] for m, g in got.items()} == EXPECTED_GPU
+    assert got["x86v2"]["fastmath"] == "v2"

@@ -161,3 +161,16 @@ def test_each_target_selects_exactly_what_it_resolved(
     ]
     assert dumps_lock(merge(shuffled)) == dumps_lock(lock)
     assert dumps_lock(loads_lock(dumps_lock(lock), where="pylock.toml")) == dumps_lock(lock)
+
+
+def test_targets_are_told_apart_by_position_not_name() -> None:
+    lock = merge(
+        [
+            target("gpu", "py311", resolved("foo", "1.0")),
+            target("gpu", "py312", resolved("foo", "2.0")),
+        ]
+    )
+    assert sorted(p.marker or "" for p in lock.packages) == [
+        'python_version == "3.11"',
+        'python_version == "3.12"',
+    ]

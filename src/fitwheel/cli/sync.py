@@ -21,7 +21,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--python",
         metavar="PATH",
-        help="the environment's interpreter (default: the one running fitwheel)",
+        help="the environment's interpreter (default: the active virtual environment's, "
+        "else the one running fitwheel)",
     )
     parser.add_argument(
         "--profile",
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
 
     from fitwheel.cli._common import print_json
@@ -49,10 +51,16 @@ def run(args: argparse.Namespace) -> int:
     from fitwheel.select import Target
 
     target = Target.of(detect(profile=args.profile))
+    active = os.environ.get("VIRTUAL_ENV")
+    python = args.python or (
+        os.path.join(active, "Scripts" if os.name == "nt" else "bin", "python")
+        if active
+        else sys.executable
+    )
     result = sync(
         args.lock,
         target,
-        python=args.python or sys.executable,
+        python=python,
         find_links=args.find_links,
         dry_run=args.dry_run,
     )

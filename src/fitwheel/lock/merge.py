@@ -65,41 +65,42 @@ def _marker(keys: set[EnvironmentKey], differing: Sequence[int]) -> str:
 class _Release:
     project: str
     version: str
-    targets: set[str]
+    targets: set[int]
+    """Positions of the targets that need it."""
     files: dict[str, ResolvedFile]
     """url -> file."""
 
 
 def merge(resolutions: Sequence[TargetResolution]) -> Lock:
-    """One lock for every target in `resolutions`."""
-    keys = {r.name: _key(r.environment) for r in resolutions}
-    all_keys = set(keys.values())
+    """One lock for every target in `resolutions` (names are only shown, never compared)."""
+    keys = [_key(r.environment) for r in resolutions]
+    all_keys = set(keys)
     differing = [i for i in range(len(MARKER_KEYS)) if len({k[i] for k in all_keys}) > 1]
     releases: dict[tuple[str, str], _Release] = {}
-    for resolution in resolutions:
+    for position, resolution in enumerate(resolutions):
         for resolved in resolution.files:
             release = releases.setdefault(
                 (resolved.project, resolved.version),
                 _Release(resolved.project, resolved.version, set(), {}),
             )
-            release.targets.add(resolution.name)
+            release.targets.add(position)
             release.files[resolved.file.url] = resolved
     packages: list[LockedPackage] = []
-    selected: dict[tuple[str, str], list[str]] = {}
+    selected: dict[tuple[str, int], list[str]] = {}
     for release in releases.values():
         inside = {keys[t] for t in release.targets}
-        outside = {keys[r.name] for r in resolutions if r.name not in release.targets}
+        outside = {k for t, k in enumerate(keys) if t not in release.targets}
         # Environments only other targets have are left out; one shared with a target that
         # does not need the release cannot be, so that target gets it too.
         marker = _marker(inside, differing) if outside - inside else None
-        for resolution in resolutions:
-            if marker is None or keys[resolution.name] in inside:
-                selected.setdefault((release.project, resolution.name), []).append(release.version)
+        for position, key in enumerate(keys):
+            if marker is None or key in inside:
+                selected.setdefault((release.project, position), []).append(release.version)
         packages.append(_package(release, marker))
-    for (project, target), versions in sorted(selected.items()):
+    for (project, position), versions in sorted(selected.items()):
         if len(versions) > 1:
             raise LockConflict(
-                f"target {target!r} would install {project} "
+                f"target {resolutions[position].name!r} would install {project} "
                 f"{' and '.join(sorted(versions))}: the targets need different releases of "
                 f"{project} but their environments ({', '.join(MARKER_KEYS)}) are equal, so "
                 "no marker can tell them apart; lock them separately"
@@ -133,11 +134,14 @@ def _package(release: _Release, marker: str | None) -> LockedPackage:
         )
     if document is not None:
         document = document.with_variants({k: document.variants[k] for k in sorted(labels)})
+    # The index's requires-python, when every locked file of the release agrees on one.
+    requires = {f.file.requires_python for f in release.files.values()}
     return LockedPackage(
         name=release.project,
         version=release.version,
         wheels=tuple(wheels),
         marker=marker,
+        requires_python=requires.pop() if len(requires) == 1 else None,
         index=indexes[0] if len(indexes) == 1 else None,
         variants=document,
     )
