@@ -64,8 +64,11 @@ def test_sync_reads_the_locked_file_urls(wheels: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_locked_hash_is_the_real_files(wheels: Path, tmp_path: Path) -> None:
+    project = tmp_path / "app" / "pyproject.toml"
+    project.parent.mkdir()
+    project.write_text('[project]\nname = "app"\nversion = "1"\ndependencies = ["fastmath"]\n')
     lock = tmp_path / "pylock.toml"
-    assert _lock(wheels, lock, "fastmath").returncode == 0
+    assert _lock(wheels, lock, project).returncode == 0
     (package,) = tomllib.loads(lock.read_text())["packages"]
     (wheel,) = package["wheels"]
     path = Path(wheel["url"].removeprefix("file://"))

@@ -18,7 +18,12 @@ def add_parser(subparsers: Any) -> None:
         "variants metadata inlined ([packages.variants-json], PEP 825), markers where the "
         "targets' resolutions differ. Wheels only. Locking twice gives the same bytes.",
     )
-    parser.add_argument("requirements", nargs="*", metavar="REQUIREMENT")
+    parser.add_argument(
+        "requirements",
+        nargs="*",
+        metavar="REQUIREMENT",
+        help="a requirement, or a pyproject.toml (its [project] dependencies)",
+    )
     parser.add_argument(
         "-r",
         "--requirement",
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         targets = [LockTarget("this machine", detect())]
     lock = make_lock(
-        Requirements(tuple(args.requirements), tuple(args.requirement_files)),
+        Requirements.of(args.requirements, args.requirement_files),
         args.index_url or [PYPI],
         targets,
     )

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -58,6 +59,31 @@ class Requirements:
 
     specifiers: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, arguments: Sequence[str], files: Sequence[str] = ()) -> Requirements:
+        """Requirements as given on a command line: a `pyproject.toml` among them stands for
+        its `[project] dependencies`."""
+        specifiers: list[str] = []
+        for argument in arguments:
+            if Path(argument).name == "pyproject.toml" and Path(argument).is_file():
+                specifiers.extend(project_dependencies(Path(argument)))
+            else:
+                specifiers.append(argument)
+        return cls(tuple(specifiers), tuple(files))
+
+
+def project_dependencies(path: Path) -> tuple[str, ...]:
+    """`[project] dependencies` of a `pyproject.toml` (PEP 621)."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ResolutionFailed(f"{path}: cannot read it: {exc}") from None
+    project = document.get("project")
+    dependencies = project.get("dependencies") if isinstance(project, dict) else None
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        raise ResolutionFailed(f"{path}: no [project] dependencies list to lock")
+    return tuple(dependencies)
 
 
 @dataclass(frozen=True)
