@@ -306,3 +306,26 @@ def test_explain_shows_what_each_profile_gets_from_the_lock(locked: Locked) -> N
     }
     assert {m: g["torchlike"] for m, g in got.items()} == EXPECTED_GPU
     assert got["x86v2"]["fastmath"] == "v2"
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_a_broken_archive_is_refused_before_anything_is_installed(
+    locked: Locked, tmp_path: Path
+) -> None:
+    """The bytes match the lock (the lock was made from them) but are no wheel."""
+    folder = tmp_path / "wheels"
+    shutil.copytree(locked.wheels, folder)
+    (broken,) = folder.glob("typing_shim-*.whl")
+    broken.write_bytes(b"not a zip archive")
+
+    def relock(packages: dict[str, Any], _: Any) -> None:
+        (wheel,) = packages["typing-shim"]["wheels"]
+        wheel["hashes"] = {"sha256": hashlib.sha256(broken.read_bytes()).hexdigest()}
+        wheel["size"] = broken.stat().st_size
+
+    path = _edited(locked, tmp_path, relock)
+    python = fresh_venv(tmp_path / "venv")
+    result = _sync(locked, python, "a100", path, "--find-links", folder)
+    _refused(result, python, broken.name, "nothing was installed")

@@ -1,5 +1,6 @@
 """Verified wheels into an environment with `installer`: its scheme asked of its interpreter,
-an installed release of the same project removed first."""
+every archive checked before the first is installed, an installed release of the same
+project removed first."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
+from installer.exceptions import InstallerError
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
-from fitwheel.errors import InstallerNotFound
+from fitwheel.errors import InstallerNotFound, InvalidWheel
 from fitwheel.lock.fetch import FetchedWheel
 
 _SCHEME_SCRIPT = (
@@ -63,8 +66,33 @@ def _remove_installed(scheme: Mapping[str, str], project: str) -> None:
             shutil.rmtree(info, ignore_errors=True)
 
 
+def _checked(wheel: FetchedWheel) -> None:
+    """The archive is a wheel `installer` will take: readable, its dist-info named for the
+    release, every member listed in RECORD (contents are checked while installing)."""
+    try:
+        with _opened(wheel) as source:
+            source.validate_record(validate_contents=False)
+    except (InstallerError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+        raise InvalidWheel(
+            f"{wheel.planned.wheel.filename}: not a wheel installer can install ({exc}); "
+            "nothing was installed"
+        ) from None
+
+
+@contextmanager
+def _opened(wheel: FetchedWheel) -> Iterator[WheelFile]:
+    wheel.file.seek(0)
+    with zipfile.ZipFile(wheel.file) as archive:
+        # installer reads the name and version from the filename, and knows no labels.
+        archive.filename = wheel.planned.wheel.base_filename
+        yield WheelFile(archive)
+
+
 def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str, str]) -> None:
-    """Install every (already verified) wheel into the environment of `python`."""
+    """Install every (already verified) wheel into the environment of `python`; each is
+    checked first, so a broken archive stops the sync before anything is installed."""
+    for wheel in wheels:
+        _checked(wheel)
     destination = SchemeDictionaryDestination(
         {k: v for k, v in scheme.items() if k != "python"},
         interpreter=python,
@@ -73,7 +101,5 @@ def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str
     )
     for wheel in wheels:
         _remove_installed(scheme, wheel.planned.package.name)
-        with zipfile.ZipFile(wheel.file) as archive:
-            # installer reads the name and version from the filename, and knows no labels.
-            archive.filename = wheel.planned.wheel.base_filename
-            install(WheelFile(archive), destination, {"INSTALLER": b"fitwheel\n"})
+        with _opened(wheel) as source:
+            install(source, destination, {"INSTALLER": b"fitwheel\n"})
