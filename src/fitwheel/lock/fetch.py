@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -139,6 +137,10 @@ def _open(
         return local.open("rb"), url
     if parts.scheme not in ("http", "https"):
         raise InvalidLock(f"{url}: only http(s) and file URLs can be fetched")
+    # Imported here: it costs more start-up than the rest of a sync from a wheel folder.
+    import urllib.error
+    import urllib.request
+
     try:
         return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT), url
     except (urllib.error.URLError, OSError) as exc:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def _opened(wheel: FetchedWheel) -> Iterator[WheelFile]:
         yield WheelFile(archive)
 
 
-def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str, str]) -> None:
+def install_all(
+    wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str, str], *, workers: int = 8
+) -> None:
     """Install every (already verified) wheel into the environment of `python`; each is
     checked first, so a broken archive stops the sync before anything is installed."""
     for wheel in wheels:
@@ -99,7 +102,14 @@ def install_all(wheels: Sequence[FetchedWheel], python: str, scheme: Mapping[str
         script_kind="posix" if os.name != "nt" else "win-amd64",
         bytecode_optimization_levels=(),
     )
-    for wheel in wheels:
+
+    def one(wheel: FetchedWheel) -> None:
         _remove_installed(scheme, wheel.planned.package.name)
         with _opened(wheel) as source:
             install(source, destination, {"INSTALLER": b"fitwheel\n"})
+
+    # Distinct projects write distinct files, and writing files is mostly waiting on the
+    # file system: threads overlap that waiting.
+    with ThreadPoolExecutor(max(1, min(workers, len(wheels)))) as pool:
+        for done in [pool.submit(one, wheel) for wheel in wheels]:
+            done.result()
