@@ -15,6 +15,7 @@ from uv import find_uv_bin
 from helpers.cli import fitwheel
 from helpers.serve_fixtures import OVERRIDES, build_wheelhouse, clean_env
 from helpers.venvs import fresh_venv, installed_dist_info, installed_label
+from wheelmaker import make_wheel
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +90,25 @@ def test_a_lock_name_other_tools_refuse_is_refused(wheels: Path, tmp_path: Path)
     result = _lock(wheels, tmp_path / "requirements.lock", "fastmath")
     assert result.returncode == 2
     assert "pylock.NAME.toml" in result.stderr
+
+
+@pytest.mark.slow
+def test_wheels_sharing_a_namespace_folder_install_side_by_side(tmp_path: Path) -> None:
+    """Installs run concurrently and every part of the shared folder lands. (The race on
+    creating that folder, which `install._SharedFolders` closes, is too rare to provoke on
+    demand: this test does not reliably fail without it.)"""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    names = [f"nspart-{n:02d}" for n in range(24)]
+    for number, name in enumerate(names):
+        files = {f"sharedns/deep/tree/part_{number:02d}.py": f"N = {number}\n"}
+        make_wheel(folder, name, "1.0", files=files)
+    lock = tmp_path / "pylock.toml"
+    result = _lock(folder, lock, *names)
+    assert result.returncode == 0, result.stderr
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    result = fitwheel("sync", lock, "--python", python, "--find-links", folder, env=env)
+    assert result.returncode == 0, result.stderr
+    site = next((python.parent.parent / "lib").glob("python*/site-packages"))
+    assert len(list((site / "sharedns" / "deep" / "tree").glob("part_*.py"))) == len(names)

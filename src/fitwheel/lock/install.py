@@ -13,11 +13,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
+from installer.records import RecordEntry
 from installer.sources import WheelFile
+from installer.utils import Scheme
 from packaging.utils import canonicalize_name
 
 from fitwheel.errors import InstallerNotFound, InvalidWheel
@@ -29,6 +32,17 @@ _SCHEME_SCRIPT = (
     "'headers': p['include'], 'scripts': p['scripts'], 'data': p['data'], "
     "'python': '%d.%d' % sys.version_info[:2]}))"
 )
+
+
+class _SharedFolders(SchemeDictionaryDestination):
+    """Wheels installed side by side may share a folder (a namespace package); installer
+    creates a missing parent without `exist_ok`, so it is created here first, race-free."""
+
+    def write_to_fs(
+        self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
+        (Path(self.scheme_dict[scheme]) / path).parent.mkdir(parents=True, exist_ok=True)
+        return super().write_to_fs(scheme, path, stream, is_executable)
 
 
 def scheme_of(python: str) -> dict[str, str]:
@@ -96,7 +110,7 @@ def install_all(
     checked first, so a broken archive stops the sync before anything is installed."""
     for wheel in wheels:
         _checked(wheel)
-    destination = SchemeDictionaryDestination(
+    destination = _SharedFolders(
         {k: v for k, v in scheme.items() if k != "python"},
         interpreter=python,
         script_kind="posix" if os.name != "nt" else "win-amd64",
