@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from fitwheel.files import write_atomically
 from fitwheel.lock.document import dumps_lock
 from fitwheel.lock.merge import merge
 from fitwheel.lock.model import Lock
@@ -22,7 +23,4 @@ def make_lock(
 
 def write_lock(lock: Lock, path: str | Path) -> None:
     """Write atomically: a reader never sees half a lock."""
-    out = Path(path)
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(dumps_lock(lock), encoding="utf-8")
-    partial.replace(out)
+    write_atomically(path, dumps_lock(lock).encode("utf-8"))
