@@ -4,6 +4,8 @@ lock's interoperability: real pip, real uv, real venvs; no network, no nginx."""
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -112,3 +114,37 @@ def test_wheels_sharing_a_namespace_folder_install_side_by_side(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     site = next((python.parent.parent / "lib").glob("python*/site-packages"))
     assert len(list((site / "sharedns" / "deep" / "tree").glob("part_*.py"))) == len(names)
+
+
+@pytest.mark.slow
+def test_wheels_locked_by_path_are_read_relative_to_the_lock(wheels: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    assert _lock(wheels, lock, "fastmath", "typing-shim").returncode == 0
+    moved = tmp_path / "project"
+    shutil.copytree(wheels, moved / "wheels")
+    text = lock.read_text().replace(f'url = "file://{wheels}/', 'path = "wheels/')
+    assert 'url = "' not in text
+    (moved / "pylock.toml").write_text(text)
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    result = fitwheel("sync", moved / "pylock.toml", "--python", python, env=env)
+    assert result.returncode == 0, result.stderr
+    (locked,) = re.findall(r'path = "wheels/fastmath-1\.0-py3-none-any-(\w+)\.whl"', text)
+    assert installed_label(python, "fastmath") == locked
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("lock-version = [", "not valid TOML"),
+        ('created-by = "x"\npackages = []\n', "lock-version"),
+        ('lock-version = "2.0"\ncreated-by = "x"\npackages = []\n', "not supported"),
+    ],
+)
+def test_a_malformed_lock_is_one_line(tmp_path: Path, text: str, words: str) -> None:
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(text)
+    result = fitwheel("sync", lock, "--dry-run", env=clean_env(tmp_path, OVERRIDES["cpu"]))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"fitwheel: error: {lock}: ") and words in line, line
