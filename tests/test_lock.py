@@ -160,6 +160,12 @@ def test_sync_installs_each_machine_its_build_offline(
         assert installed_dist_info(python, plain.replace("-", "_")) is not None
     shown = result.stdout.splitlines()
     assert any(line.startswith("installed torchlike 2.10.0") for line in shown), shown
+    # `fitwheel verify` re-checks the installed builds from their dist-info, independently.
+    verified = fitwheel(
+        "verify", "--python", python, "--profile", locked.profiles[machine], env=_env(locked.root)
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "3 variant build(s)" in verified.stdout
 
 
 @requires_nginx
