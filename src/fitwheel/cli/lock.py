@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-PYPI = "https://pypi.org/simple/"
-
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -38,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="URL",
-        help=f"upstream index, highest precedence first (repeatable; default {PYPI})",
+        help="upstream index, highest precedence first (repeatable; default PyPI)",
     )
     parser.add_argument(
         "--profile",
@@ -64,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from packaging.pylock import is_valid_pylock_path
 
     from fitwheel.detect import detect
+    from fitwheel.installers.pip import PYPI
     from fitwheel.lock.make import make_lock, write_lock
     from fitwheel.lock.resolve import LockTarget, Requirements
 

@@ -118,8 +118,9 @@ def resolve_targets(
     ):
         for route, target in routes.items():
             index_url = f"{server.url}/p/{route}/simple/"
+            report = Path(scratch) / f"report-{route}.json"
             picked[route] = _run_pip(
-                requirements, index_url, target, Path(scratch), python or sys.executable
+                requirements, index_url, target, report, python or sys.executable
             )
     projects = sorted({p.project for items in picked.values() for p in items})
     pages = asyncio.run(_fetch(upstreams, projects))
@@ -148,10 +149,10 @@ def _interpreter_options(profile: Profile) -> list[str]:
 
 
 def _run_pip(
-    requirements: Requirements, index_url: str, target: LockTarget, scratch: Path, python: str
+    requirements: Requirements, index_url: str, target: LockTarget, report: Path, python: str
 ) -> list[_Picked]:
-    report = scratch / f"report-{len(list(scratch.iterdir()))}.json"
-    last = scratch / "fitwheel-index.txt"
+    scratch = report.parent
+    last = scratch / f"index-{report.stem}.txt"
     # Read after the user's files: pip lets a requirements file's index line replace ours.
     last.write_text(f"--index-url {index_url}\n", encoding="utf-8")
     command = [
