@@ -12,44 +12,9 @@ from hypothesis import strategies as st
 from packaging.markers import Marker
 
 from fitwheel.errors import InvalidLock, LockConflict
-from fitwheel.index.model import IndexFile
 from fitwheel.lock.document import dumps_lock, loads_lock
-from fitwheel.lock.merge import ResolvedFile, TargetResolution, merge
-from fitwheel.variants.metadata import parse_variants_document
-
-ENVIRONMENTS = {
-    "py311": {"python_version": "3.11", "implementation_name": "cpython",
-              "sys_platform": "linux", "platform_machine": "x86_64"},
-    "py312": {"python_version": "3.12", "implementation_name": "cpython",
-              "sys_platform": "linux", "platform_machine": "x86_64"},
-    "arm": {"python_version": "3.12", "implementation_name": "cpython",
-            "sys_platform": "linux", "platform_machine": "aarch64"},
-}  # fmt: skip
-DOCUMENT = parse_variants_document(
-    {
-        "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
-        "default-priorities": {"namespace": ["nvidia"]},
-        "variants": {
-            "cu128": {"nvidia": {"cuda_version_lower_bound": ["12.8"]}},
-            "cu126": {"nvidia": {"cuda_version_lower_bound": ["12.6"]}},
-            "null": {},
-        },
-    },
-    where="demo-1.0-variants.json",
-)
-
-
-def resolved(project: str, version: str, label: str | None = None) -> ResolvedFile:
-    suffix = f"-{label}" if label else ""
-    filename = f"{project.replace('-', '_')}-{version}-py3-none-any{suffix}.whl"
-    digest = format(abs(hash(filename)) % 16**64, "064x")
-    file = IndexFile(filename, f"https://files.example/{filename}", {"sha256": digest}, size=10)
-    return ResolvedFile(project, version, file, "https://index.example/simple/",
-                        DOCUMENT if label else None)  # fmt: skip
-
-
-def target(name: str, environment: str, *files: ResolvedFile) -> TargetResolution:
-    return TargetResolution(name, ENVIRONMENTS[environment], files)
+from fitwheel.lock.merge import TargetResolution, merge
+from helpers.locks import ENVIRONMENTS, resolved, target
 
 
 def test_releases_that_differ_per_environment_get_markers() -> None:
