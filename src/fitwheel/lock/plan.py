@@ -68,10 +68,12 @@ def plan_install(lock: Lock, target: Target, *, where: str) -> tuple[PlannedInst
     """Every package the target installs from `lock`, with its chosen wheel; in lock order."""
     _check_target(lock, target, where)
     pylock = validated(lock_to_document(lock), where=where)
+    # packaging's packages are in the written order; map them back by identity.
     ordered = sorted(lock.packages, key=lambda p: (p.name, p.version))
+    position = {id(package): i for i, package in enumerate(pylock.packages)}
     try:
         selected = [
-            ordered[pylock.packages.index(package)]
+            ordered[position[id(package)]]
             for package, _ in pylock.select(
                 environment=dict(target.environment),  # type: ignore[arg-type]
                 tags=target.tags,
