@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import tomllib
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 import tomli_w
@@ -13,7 +15,7 @@ from packaging.markers import Marker
 
 from fitwheel.errors import InvalidLock, LockConflict
 from fitwheel.lock.document import dumps_lock, loads_lock
-from fitwheel.lock.merge import TargetResolution, merge
+from fitwheel.lock.merge import ResolvedFile, TargetResolution, merge
 from helpers.locks import ENVIRONMENTS, resolved, target
 
 
@@ -139,3 +141,15 @@ def test_targets_are_told_apart_by_position_not_name() -> None:
         'python_version == "3.11"',
         'python_version == "3.12"',
     ]
+
+
+def test_upload_time_and_size_from_the_index_are_kept() -> None:
+    file = replace(resolved("foo", "1.0").file, upload_time="2024-05-01T12:00:00.500000Z")
+    lock = merge([target("a", "py311", ResolvedFile("foo", "1.0", file))])
+    text = dumps_lock(lock)
+    expected = datetime(2024, 5, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    assert tomllib.loads(text)["packages"][0]["wheels"][0]["upload-time"] == expected
+    (package,) = loads_lock(text, where="pylock.toml").packages
+    (wheel,) = package.wheels
+    assert wheel.upload_time == expected
+    assert wheel.size == 10
