@@ -148,3 +148,20 @@ def test_a_malformed_lock_is_one_line(tmp_path: Path, text: str, words: str) -> 
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"fitwheel: error: {lock}: ") and words in line, line
+
+
+@pytest.mark.slow
+def test_a_lock_for_another_python_and_platform(wheels: Path, tmp_path: Path) -> None:
+    lock = tmp_path / "pylock.toml"
+    options = ("--python-version", "3.12", "--platform", "macosx_14_0_arm64")
+    result = _lock(wheels, lock, "visionlike", *options)
+    assert result.returncode == 0, result.stderr
+    (environment,) = tomllib.loads(lock.read_text())["environments"]
+    assert environment == (
+        'python_version == "3.12" and implementation_name == "cpython" '
+        'and sys_platform == "darwin" and platform_machine == "arm64"'
+    )
+    # This machine is not that one: refused before anything is fetched.
+    result = fitwheel("sync", lock, "--dry-run", env=clean_env(tmp_path, OVERRIDES["cpu"]))
+    assert result.returncode == 2
+    assert ">=3.12" in result.stderr and "Python 3.11" in result.stderr

@@ -46,6 +46,22 @@ def add_parser(subparsers: Any) -> None:
         help="a target machine's profile (repeatable; default: this machine)",
     )
     parser.add_argument(
+        "--python-version",
+        action="append",
+        default=[],
+        metavar="X.Y",
+        help="lock for this Python version too: each profile once per version (repeatable; "
+        "default: each profile's own)",
+    )
+    parser.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="the targets' wheel platform tags, most preferred first (repeatable, e.g. "
+        "manylinux_2_28_x86_64; default: each profile's own)",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         default="pylock.toml",
@@ -65,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from fitwheel.installers.pip import PYPI
     from fitwheel.lock.make import make_lock, write_lock
     from fitwheel.lock.resolve import LockTarget, Requirements
+    from fitwheel.lock.targets import expand
 
     if not args.requirements and not args.requirement_files:
         print("fitwheel lock: give requirements or -r FILE", file=sys.stderr)
@@ -80,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         targets = [LockTarget(Path(p).stem, detect(profile=p)) for p in args.profile]
     else:
         targets = [LockTarget("this machine", detect())]
+    targets = expand(targets, args.python_version, args.platform)
     lock = make_lock(
         Requirements.of(args.requirements, args.requirement_files),
         args.index_url or [PYPI],

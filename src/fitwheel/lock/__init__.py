@@ -7,6 +7,7 @@ labelled names) and the release's variants metadata inlined as `[packages.varian
 - `model`: the values (`Lock`, `LockedPackage`, `LockedFile`);
 - `document`: reading and writing `pylock.toml`, validated by `packaging.pylock`;
 - `merge`: per-target resolutions -> one lock;
+- `targets`: profiles re-aimed at other Pythons and platforms;
 - `resolve`: a real resolver (pip) per target behind the resolving proxy;
 - `plan`: what a target installs from a lock, chosen offline;
 - `fetch`: the planned files from a wheel folder or their URLs, hash-checked;
