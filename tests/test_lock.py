@@ -22,7 +22,7 @@ from packaging.pylock import Pylock
 
 from fitwheel.lock.document import dumps_lock, loads_lock, stock_view
 from helpers.cli import fitwheel
-from helpers.nginx import requires_nginx, start_nginx
+from helpers.nginx import basic_auth_site, requires_nginx, start_nginx
 from helpers.serve_fixtures import NO_GPU, OVERRIDES, build_index, clean_env, detect_profile
 from helpers.venvs import fresh_venv, installed_dist_info, installed_label
 
@@ -335,3 +335,30 @@ def test_a_broken_archive_is_refused_before_anything_is_installed(
     python = fresh_venv(tmp_path / "venv")
     result = _sync(locked, python, "a100", path, "--find-links", folder)
     _refused(result, python, broken.name, "nothing was installed")
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_an_index_behind_a_login_never_reaches_the_lock(locked: Locked, tmp_path: Path) -> None:
+    site = basic_auth_site(tmp_path, "fleet", "s3cret")
+    with start_nginx(locked.root / "out", tmp_path, site_config=site) as nginx:
+        index = nginx.url.replace("http://", "http://fleet:s3cret@")
+        lock = tmp_path / "pylock.toml"
+        env = _env(locked.root)
+        result = fitwheel("lock", "visionlike", "--index-url", index, "-o", lock, env=env)
+        assert result.returncode == 0, result.stderr
+        text = lock.read_text()
+        assert "s3cret" not in text and "fleet" not in text
+        assert f'index = "{nginx.url}"' in text
+        # Without a login the locked URLs answer 401: one line, nothing installed.
+        python = fresh_venv(tmp_path / "venv")
+        refused = fitwheel("sync", lock, "--python", python, env=env)
+        _refused(refused, python, "HTTP 401", "netrc")
+        # With the netrc file's login, sync downloads them.
+        netrc = tmp_path / "netrc"
+        netrc.write_text("machine 127.0.0.1 login fleet password s3cret\n")
+        netrc.chmod(0o600)
+        result = fitwheel("sync", lock, "--python", python, env={**env, "NETRC": str(netrc)})
+    assert result.returncode == 0, result.stderr
+    assert installed_label(python, "torchlike") == "null"

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from fitwheel.errors import InvalidLock, LockedFileMismatch, LockedFileMissing
+from fitwheel.index.credentials import Credentials
 from fitwheel.lock.model import LockedFile
 from fitwheel.lock.plan import PlannedInstall
 
@@ -41,13 +42,22 @@ def fetch_all(
     *,
     lock_dir: Path,
     find_links: Path | None = None,
+    credentials: Credentials | None = None,
     workers: int = 8,
 ) -> tuple[FetchedWheel, ...]:
     """Fetch and verify every planned wheel; the first failure is raised. The open files are
-    closed with `stack`."""
-
+    closed with `stack`. Downloads log in with `credentials` (default: the netrc file's)."""
+    login = Credentials() if credentials is None else credentials
+    # Asked here, once per file: the netrc file is read lazily, which is not thread-safe.
+    headers = [
+        login.headers(plan.wheel.url) if find_links is None and plan.wheel.url else {}
+        for plan in planned
+    ]
     with ThreadPoolExecutor(max(1, min(workers, len(planned)))) as pool:
-        futures = [pool.submit(_fetch, plan, lock_dir, find_links) for plan in planned]
+        futures = [
+            pool.submit(_fetch, plan, lock_dir, find_links, header)
+            for plan, header in zip(planned, headers, strict=True)
+        ]
     fetched, failures = [], []
     for plan, future in zip(planned, futures, strict=True):
         failure = future.exception()
@@ -62,7 +72,9 @@ def fetch_all(
     return tuple(fetched)
 
 
-def _fetch(plan: PlannedInstall, lock_dir: Path, find_links: Path | None) -> BinaryIO:
+def _fetch(
+    plan: PlannedInstall, lock_dir: Path, find_links: Path | None, headers: dict[str, str]
+) -> BinaryIO:
     wheel = plan.wheel
     supported = {k: v for k, v in wheel.hashes.items() if k in hashlib.algorithms_guaranteed}
     if not supported:
@@ -70,7 +82,7 @@ def _fetch(plan: PlannedInstall, lock_dir: Path, find_links: Path | None) -> Bin
             f"{wheel.filename}: the lock gives no hash this Python can check "
             f"({', '.join(sorted(wheel.hashes)) or 'none'})"
         )
-    source, where = _open(wheel.filename, wheel.url, wheel.path, lock_dir, find_links)
+    source, where = _open(wheel.filename, wheel.url, wheel.path, lock_dir, find_links, headers)
     if source.seekable():
         kept = source
     else:
@@ -113,7 +125,12 @@ def _verify(file: BinaryIO, wheel: LockedFile, supported: dict[str, str], where:
 
 
 def _open(
-    filename: str, url: str | None, path: str | None, lock_dir: Path, find_links: Path | None
+    filename: str,
+    url: str | None,
+    path: str | None,
+    lock_dir: Path,
+    find_links: Path | None,
+    headers: dict[str, str],
 ) -> tuple[BinaryIO, str]:
     if find_links is not None:
         local = find_links / filename
@@ -142,7 +159,18 @@ def _open(
     import urllib.request
 
     try:
-        return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT), url
+        request = urllib.request.Request(url, headers=headers)
+        return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT), url
+    except urllib.error.HTTPError as exc:
+        hint = (
+            "the index wants a login: give it in your netrc file"
+            if exc.code in (401, 403)
+            else "--find-links DIR installs from a folder of wheels"
+        )
+        raise LockedFileMissing(
+            f"{url}: cannot download the locked file (HTTP {exc.code} {exc.reason}); "
+            f"nothing was installed ({hint})"
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise LockedFileMissing(

@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 from fitwheel.errors import InstallerNotFound, ResolutionFailed
 from fitwheel.index import Documents
 from fitwheel.index.client import ClientSettings, IndexClient
+from fitwheel.index.credentials import redact
 from fitwheel.index.filenames import classify
 from fitwheel.index.model import ProjectPage
 from fitwheel.lock.merge import ResolvedFile, TargetResolution
@@ -241,6 +242,8 @@ def _map_back(
             )
         if not upstream.hashes and item.sha256:
             upstream = replace(upstream, hashes={"sha256": item.sha256})
+        # A lock is shared: a token given in an index URL must never be written into it.
+        upstream = replace(upstream, url=redact(upstream.url))
         document = documents.get(item.version) if name.label is not None else None
         files.append(
             ResolvedFile(
@@ -255,4 +258,8 @@ def _map_back(
 
 
 def _index_of(page: ProjectPage, upstreams: Upstreams) -> str | None:
-    return next((u for u in upstreams.urls if page.url.startswith(u.rstrip("/") + "/")), None)
+    page_url = redact(page.url)
+    return next(
+        (redact(u) for u in upstreams.urls if page_url.startswith(redact(u).rstrip("/") + "/")),
+        None,
+    )
