@@ -9,6 +9,7 @@ from typing import Any
 def run_lock(args: argparse.Namespace) -> int:
     """Plan the lock for each profile (default: this machine); exit 1 if one gets nothing."""
     from fitwheel.cli._common import print_json
+    from fitwheel.cli.sync import plan_to_json
     from fitwheel.detect import detect
     from fitwheel.errors import FitwheelError
     from fitwheel.lock.document import read_lock
@@ -24,17 +25,9 @@ def run_lock(args: argparse.Namespace) -> int:
         except FitwheelError as exc:
             reports.append({"profile": profile.source, "packages": [], "error": str(exc)})
             continue
-        packages = [
-            {
-                "name": p.package.name,
-                "version": p.package.version,
-                "label": p.label,
-                "filename": p.wheel.filename,
-                "reason": p.reason,
-            }
-            for p in planned
-        ]
-        reports.append({"profile": profile.source, "packages": packages, "error": None})
+        reports.append(
+            {"profile": profile.source, "packages": plan_to_json(planned), "error": None}
+        )
     if args.format == "json":
         print_json({"lock": args.lock, "profiles": reports})
     else:

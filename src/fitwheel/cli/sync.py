@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fitwheel.cli._common import add_format_option
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from fitwheel.lock.plan import PlannedInstall
 
 
 def add_parser(subparsers: Any) -> None:
@@ -65,24 +70,31 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     if args.format == "json":
-        print_json(
-            {
-                "installed": result.installed,
-                "packages": [
-                    {
-                        "name": p.package.name,
-                        "version": p.package.version,
-                        "label": p.label,
-                        "filename": p.wheel.filename,
-                        "reason": p.reason,
-                    }
-                    for p in result.planned
-                ],
-            }
-        )
+        print_json({"installed": result.installed, "packages": plan_to_json(result.planned)})
         return 0
     verb = "installed" if result.installed else "would install"
-    for p in result.planned:
-        label = f" [{p.label}]" if p.label is not None else ""
-        print(f"{verb} {p.package.name} {p.package.version}{label}: {p.reason}")
+    for line in plan_lines(result.planned):
+        print(f"{verb} {line}")
     return 0
+
+
+def plan_to_json(planned: Sequence[PlannedInstall]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.package.name,
+            "version": p.package.version,
+            "label": p.label,
+            "filename": p.wheel.filename,
+            "reason": p.reason,
+        }
+        for p in planned
+    ]
+
+
+def plan_lines(planned: Sequence[PlannedInstall]) -> list[str]:
+    """`NAME VERSION [LABEL]: REASON` per package."""
+    return [
+        f"{p.package.name} {p.package.version}"
+        f"{f' [{p.label}]' if p.label is not None else ''}: {p.reason}"
+        for p in planned
+    ]
