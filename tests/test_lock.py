@@ -362,3 +362,19 @@ def test_an_index_behind_a_login_never_reaches_the_lock(locked: Locked, tmp_path
         result = fitwheel("sync", lock, "--python", python, env={**env, "NETRC": str(netrc)})
     assert result.returncode == 0, result.stderr
     assert installed_label(python, "torchlike") == "null"
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_syncing_again_for_another_machine_replaces_the_builds(
+    locked: Locked, tmp_path: Path
+) -> None:
+    """An image built for an A100 re-synced for a CPU-only node: each build is replaced (the
+    old one uninstalled by its RECORD; installer refuses to write over a file)."""
+    python = fresh_venv(tmp_path / "venv")
+    for machine in ("a100", "nogpu"):
+        result = _sync(locked, python, machine, locked.lock, "--find-links", locked.wheels)
+        assert result.returncode == 0, result.stderr
+        assert installed_label(python, "torchlike") == EXPECTED_GPU[machine]
+    assert len([n for n in _site(python) if n.startswith("torchlike-")]) == 1

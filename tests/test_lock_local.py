@@ -165,3 +165,24 @@ def test_a_lock_for_another_python_and_platform(wheels: Path, tmp_path: Path) ->
     result = fitwheel("sync", lock, "--dry-run", env=clean_env(tmp_path, OVERRIDES["cpu"]))
     assert result.returncode == 2
     assert ">=3.12" in result.stderr and "Python 3.11" in result.stderr
+
+
+@pytest.mark.slow
+def test_syncing_twice_replaces_a_package_and_its_script(tmp_path: Path) -> None:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    files = {
+        "hello/__init__.py": "def main():\n    print('hello')\n",
+        "hello-1.0.dist-info/entry_points.txt": "[console_scripts]\nhello = hello:main\n",
+    }
+    make_wheel(folder, "hello", "1.0", files=files)
+    lock = tmp_path / "pylock.toml"
+    assert _lock(folder, lock, "hello").returncode == 0
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    for _ in range(2):
+        result = fitwheel("sync", lock, "--python", python, "--find-links", folder, env=env)
+        assert result.returncode == 0, result.stderr
+    script = python.parent / "hello"
+    done = subprocess.run([script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == "hello\n"

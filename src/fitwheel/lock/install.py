@@ -64,21 +64,29 @@ def scheme_of(python: str) -> dict[str, str]:
     return paths
 
 
-def _remove_installed(scheme: Mapping[str, str], project: str) -> None:
-    """Uninstall `project` by its RECORD, so two releases never sit side by side."""
+def _installed(scheme: Mapping[str, str]) -> dict[str, list[tuple[Path, Path]]]:
+    """Project -> (library folder, `.dist-info` folder) of what the environment has now."""
+    found: dict[str, list[tuple[Path, Path]]] = {}
     for library in dict.fromkeys((scheme["purelib"], scheme["platlib"])):
         root = Path(library)
-        for info in root.glob("*.dist-info"):
-            if canonicalize_name(info.name.rsplit("-", 1)[0]) != project:
-                continue
-            record = info / "RECORD"
-            lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
-            for line in lines:
-                relative = line.rsplit(",", 2)[0]
-                path = (root / relative).resolve()
-                if path.is_file() and root.resolve() in path.parents:
-                    path.unlink()
-            shutil.rmtree(info, ignore_errors=True)
+        for info in root.glob("*.dist-info") if root.is_dir() else ():
+            name = canonicalize_name(info.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+            found.setdefault(name, []).append((root, info))
+    return found
+
+
+def _remove(installed: Sequence[tuple[Path, Path]], prefix: Path) -> None:
+    """Uninstall by RECORD, so two releases of a project never sit side by side. Only files
+    inside the environment (`prefix`) are removed: its scripts, never a path outside it."""
+    for root, info in installed:
+        record = info / "RECORD"
+        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+        for line in lines:
+            relative = line.rsplit(",", 2)[0]
+            path = (root / relative).resolve()
+            if path.is_file() and prefix in path.parents:
+                path.unlink()
+        shutil.rmtree(info, ignore_errors=True)
 
 
 def _checked(wheel: FetchedWheel) -> None:
@@ -117,8 +125,11 @@ def install_all(
         bytecode_optimization_levels=(),
     )
 
+    installed = _installed(scheme)
+    prefix = Path(scheme["data"]).resolve()
+
     def one(wheel: FetchedWheel) -> None:
-        _remove_installed(scheme, wheel.planned.package.name)
+        _remove(installed.get(wheel.planned.package.name, ()), prefix)
         with _opened(wheel) as source:
             install(source, destination, {"INSTALLER": b"fitwheel\n"})
 
