@@ -88,8 +88,8 @@ def test_a_requirement_pip_cannot_resolve_is_one_line(wheels: Path, tmp_path: Pa
     assert not (tmp_path / "pylock.toml").exists()
 
 
-def test_a_lock_name_other_tools_refuse_is_refused(wheels: Path, tmp_path: Path) -> None:
-    result = _lock(wheels, tmp_path / "requirements.lock", "fastmath")
+def test_a_lock_name_other_tools_refuse_is_refused(tmp_path: Path) -> None:
+    result = _lock(tmp_path, tmp_path / "requirements.lock", "fastmath")  # nothing is read
     assert result.returncode == 2
     assert "pylock.NAME.toml" in result.stderr
 
