@@ -153,3 +153,18 @@ def test_upload_time_and_size_from_the_index_are_kept() -> None:
     (wheel,) = package.wheels
     assert wheel.upload_time == expected
     assert wheel.size == 10
+
+
+def test_a_value_a_profile_leaves_unknown_constrains_nothing() -> None:
+    unknown = {**ENVIRONMENTS["py311"], "platform_machine": ""}
+    lock = merge(
+        [
+            TargetResolution("hand-written", unknown, (resolved("foo", "1.0"),)),
+            target("new", "py312", resolved("foo", "2.0")),
+        ]
+    )
+    assert not any("platform_machine" in e for e in lock.environments if "3.11" in e)
+    assert {p.version: p.marker for p in lock.packages} == {
+        "1.0": 'python_version == "3.11"',
+        "2.0": 'python_version == "3.12" and platform_machine == "x86_64"',
+    }

@@ -52,10 +52,17 @@ def _key(environment: Mapping[str, str]) -> EnvironmentKey:
     return tuple(environment.get(k, "") for k in MARKER_KEYS)
 
 
-def _marker(keys: set[EnvironmentKey], differing: Sequence[int]) -> str:
+def _marker(keys: set[EnvironmentKey], differing: Sequence[int]) -> str | None:
+    """A marker true in exactly these environments; a value a profile leaves unknown (`""`)
+    constrains nothing, and None means "everywhere"."""
     clauses = sorted(
-        " and ".join(f'{MARKER_KEYS[i]} == "{key[i]}"' for i in differing) for key in keys
+        {
+            " and ".join(f'{MARKER_KEYS[i]} == "{key[i]}"' for i in differing if key[i])
+            for key in keys
+        }
     )
+    if not clauses or "" in clauses:
+        return None
     if len(clauses) == 1:
         return clauses[0]
     return " or ".join(f"({c})" for c in clauses)
@@ -105,7 +112,10 @@ def merge(resolutions: Sequence[TargetResolution]) -> Lock:
                 f"{project} but their environments ({', '.join(MARKER_KEYS)}) are equal, so "
                 "no marker can tell them apart; lock them separately"
             )
-    environments = tuple(sorted({_marker({k}, range(len(MARKER_KEYS))) for k in all_keys}))
+    every_key = range(len(MARKER_KEYS))
+    environments = tuple(
+        sorted({m for k in all_keys if (m := _marker({k}, every_key)) is not None})
+    )
     pythons = sorted(
         {k[0] for k in all_keys if k[0]}, key=lambda v: tuple(int(p) for p in v.split("."))
     )
