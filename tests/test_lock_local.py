@@ -7,6 +7,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +187,29 @@ def test_syncing_twice_replaces_a_package_and_its_script(tmp_path: Path) -> None
     script = python.parent / "hello"
     done = subprocess.run([script], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout == "hello\n"
+
+
+@pytest.mark.slow
+def test_a_lock_bigger_than_the_open_file_limit_installs(tmp_path: Path) -> None:
+    """Verified files stay open until installed; sync raises a low soft limit to fit them."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    names = [f"many-{n:03d}" for n in range(150)]
+    for name in names:
+        make_wheel(folder, name, "1.0")
+    lock = tmp_path / "pylock.toml"
+    result = _lock(folder, lock, *names)
+    assert result.returncode == 0, result.stderr
+    python = fresh_venv(tmp_path / "venv")
+    sync = [sys.executable, "-m", "fitwheel", "sync", lock, "--python", python]
+    sync = [*sync, "--find-links", folder]
+    done = subprocess.run(
+        ["bash", "-c", 'ulimit -S -n 100 && exec "$@"', "sync", *map(str, sync)],
+        env=clean_env(tmp_path, OVERRIDES["cpu"]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert all(installed_dist_info(python, n.replace("-", "_")) for n in names)

@@ -43,6 +43,7 @@ def sync(
             f"{python} is Python {scheme['python']}, but the target profile describes Python "
             f"{wanted}: pass the matching --python or --profile"
         )
+    _allow_open_files(len(planned))
     with ExitStack() as stack:
         fetched = fetch_all(
             planned,
@@ -52,3 +53,17 @@ def sync(
         )
         install_all(fetched, python, scheme)
     return SyncResult(planned, installed=True)
+
+
+def _allow_open_files(count: int) -> None:
+    """Every verified file stays open until it is installed: raise the soft limit on open
+    files towards the hard one when a big lock needs it (as uv does)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + 256  # the interpreter's own files, sockets, the thread pools
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
