@@ -113,3 +113,32 @@ class VariantBuildFailed(FitwheelError):
         super().__init__(f"variant {label!r}: {reason}")
         self.label = label
         self.reason = reason
+
+
+class InvalidLock(FitwheelError):
+    """A `pylock.toml` is malformed: not TOML, not PEP 751, or a variant wheel without its
+    `[packages.variants-json]` label."""
+
+
+class LockNotForTarget(FitwheelError):
+    """The lock was made for other environments (another Python, another platform)."""
+
+
+class NoBuildForTarget(FitwheelError):
+    """A package the target needs has no locked file that fits the target."""
+
+
+class LockedFileMismatch(FitwheelError):
+    """A file's bytes do not match the hash (or size) the lock records for it."""
+
+
+class LockedFileMissing(FitwheelError):
+    """A locked file is neither in the given wheel folder nor at its locked URL."""
+
+
+class ResolutionFailed(FitwheelError):
+    """The resolver (pip) could not resolve the requirements for one of the lock's targets."""
+
+
+class LockConflict(FitwheelError):
+    """Targets need different versions of a package and no marker tells them apart."""

@@ -8,6 +8,9 @@
 - `helpers.variants`: `make_variant(wheel, outdir, *properties, label=None, null=False,
   namespace_priority=None)` runs `python -m fitwheel wheel make-variant`; `plain_wheel(...)` is
   `tests/wheelmaker.make_wheel` with optional `Requires-Python`.
+- `helpers.locks`: `resolved(project, version, label=None)` and `target(name, environment,
+  *files)` build the per-target resolutions `fitwheel.lock.merge.merge` takes, over three
+  marker environments (`ENVIRONMENTS`) and one variants document (`DOCUMENT`).
 
 Import them as `from helpers.nginx import start_nginx` (pytest puts `tests/` on `sys.path`).
 """

@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fitwheel.cli.serve",
     "fitwheel.cli.installers",
     "fitwheel.cli.verify",
+    "fitwheel.cli.lock",
+    "fitwheel.cli.sync",
     "fitwheel.cli.build_flags",
     "fitwheel.cli.build",
 )

@@ -20,9 +20,11 @@ def add_parser(subparsers: Any) -> None:
         description="Read PROJECT's page from a simple index (PEP 691 JSON or PEP 503 HTML) or a "
         "local folder, with each release's variants.json, and show per release (newest first) "
         "the file chosen for the target and why every other file lost (PEP 825 order). Exit "
-        "status 1 when no release has a file for the target.",
+        "status 1 when no release has a file for the target. With --lock pylock.toml instead: "
+        "what each --profile would install from the lock, and why.",
     )
-    parser.add_argument("project", metavar="PROJECT")
+    parser.add_argument("project", metavar="PROJECT", nargs="?")
+    parser.add_argument("--lock", metavar="PYLOCK", help="explain a lock instead of a project")
     add_index_options(parser)
     add_family_option(parser)
     add_profile_option(parser)
@@ -33,7 +35,6 @@ def add_parser(subparsers: Any) -> None:
 def add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-url",
-        required=True,
         metavar="URL",
         help="a simple index (http(s)://…/simple/), a local folder (an index tree or a "
         "--find-links style folder of files), or one HTML page of links (…/links.html)",
@@ -53,8 +54,10 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
 def add_profile_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
+        action="append",
         metavar="FILE",
-        help="profile of the target machine (TOML or JSON; default: detect this machine)",
+        help="profile of the target machine (TOML or JSON; default: detect this machine); "
+        "with --lock, repeatable",
     )
 
 
@@ -77,13 +80,21 @@ def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     import os
+    import sys
 
     from fitwheel.detect import detect
     from fitwheel.families import families_from, family_for
     from fitwheel.index import fetch_project
     from fitwheel.select import Target, choose
 
-    profile = detect(profile=args.profile)
+    if args.lock is not None:
+        from fitwheel.cli._explain_lock import run_lock
+
+        return run_lock(args)
+    if args.project is None or args.index_url is None:
+        print("fitwheel explain: give PROJECT --index-url URL, or --lock PYLOCK", file=sys.stderr)
+        return 2
+    profile = detect(profile=args.profile[-1] if args.profile else None)
     target = Target.of(profile)
     family = family_for(families_from(args.index_family, os.environ), args.project)
     builds = None
