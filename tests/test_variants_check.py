@@ -144,3 +144,36 @@ def test_static_namespace_is_not_flagged_but_a_value_outside_it_is() -> None:
     assert len(warnings) == 1
     assert "no installer ever installs" in warnings[0]
     assert messages(dead, Severity.ERROR) == []
+
+
+def test_pep825_priority_overrides_are_not_called_pep817_era() -> None:
+    data = doc({"cu128": CU128, "null": {}}, {"nvidia": NVIDIA})
+    data["$schema"] = PEP825
+    data["default-priorities"]["property"] = {"nvidia": {"cuda_version_lower_bound": ["12.8"]}}
+    (message,) = [m for m in messages(data, Severity.ERROR) if "default-priorities" in m]
+    assert "PEP 817" not in message
+    assert "PEP 825's optional override of the value order" in message
+    assert "uv 0.13.9 reject" in message
+
+
+def test_gpu_namespace_both_required_and_static_fails_check(tmp_path: Path) -> None:
+    # The file that ranked cu128 first on a machine with no GPU.
+    gpu = {**NVIDIA, "static-properties": {"cuda_version_lower_bound": ["12.8"]}}
+    bad = tmp_path / "demo-1.0-variants.json"
+    bad.write_text(json.dumps(doc({"cu128": CU128, "null": {}}, {"nvidia": gpu})))
+    result = subprocess.run(
+        [sys.executable, "-m", "fitwheel", "variants", "check", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "exactly one of requires, static-properties" in result.stdout
+    profile = tmp_path / "cpu.toml"
+    profile.write_text('[variants.x86_64]\nlevel = ["v1"]\n')
+    ranked = subprocess.run(
+        [sys.executable, "-m", "fitwheel", "rank", str(bad), "--profile", str(profile)],
+        capture_output=True,
+        text=True,
+    )
+    assert ranked.returncode == 2
+    assert ranked.stderr.count("\n") == 1 and "exactly one of" in ranked.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -189,3 +190,164 @@ def test_merge_rejects_one_label_with_two_property_sets() -> None:
     b = _doc(["nvidia"], {"cu": {"nvidia": {"sm_arch": ["90_real"]}}})
     with pytest.raises(VariantMetadataConflict, match="'cu'"):
         merge_documents(a, b)
+
+
+def _providers_doc(providers: dict[str, Any], variants: dict[str, Any] | None = None) -> Any:
+    return {
+        "$schema": SCHEMA_PROVIDERS,
+        "default-priorities": {"namespace": sorted(providers)},
+        "providers": providers,
+        "variants": variants or {"null": {}},
+    }
+
+
+NVIDIA_ENTRY = {
+    "requires": ["nvidia-variant-provider"],
+    "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
+}
+
+# One invalid document per structural rule of the providers draft and the PEP 825 schema,
+# with the words its error must contain. variantlib 0.2.2 refuses each of them too.
+RULE_CORPUS: list[tuple[str, Any, str]] = [
+    (
+        "requires-and-static",
+        _providers_doc(
+            {
+                "nvidia": {
+                    **NVIDIA_ENTRY,
+                    "static-properties": {"cuda_version_lower_bound": ["12.8"]},
+                }
+            },
+            {"cu128": {"nvidia": {"cuda_version_lower_bound": ["12.8"]}}, "null": {}},
+        ),
+        "exactly one of requires, static-properties, builtin or build-requires",
+    ),
+    (
+        "plugin-api-and-static",
+        _providers_doc(
+            {"blas": {"plugin-api": "blas_p", "static-properties": {"impl": ["mkl"]}}},
+        ),
+        "plugin-api is valid only with requires",
+    ),
+    ("empty-provider", _providers_doc({"blas": {}}), "found none of them"),
+    (
+        "plugin-api-without-requires",
+        _providers_doc({"blas": {"plugin-api": "blas_provider:Plugin"}}),
+        "plugin-api is valid only with requires",
+    ),
+    (
+        "feature-order-without-static",
+        _providers_doc({"blas": {"requires": ["blas-p"], "feature-order": ["impl"]}}),
+        "feature-order is valid only with static-properties",
+    ),
+    (
+        "feature-order-not-the-static-features",
+        _providers_doc(
+            {
+                "blas": {
+                    "static-properties": {"impl": ["mkl"], "abi": ["lp64"]},
+                    "feature-order": ["impl"],
+                }
+            }
+        ),
+        "feature-order must list exactly the static features",
+    ),
+    (
+        "invalid-plugin-api",
+        _providers_doc({"blas": {"requires": ["blas-p"], "plugin-api": "not a reference!"}}),
+        "is not an object reference",
+    ),
+    (
+        "empty-requires",
+        _providers_doc({"blas": {"requires": []}}),
+        "at least one non-empty requirement",
+    ),
+    (
+        "machine-namespace-static",
+        _providers_doc(
+            {"nvidia": {"static-properties": {"cuda_version_lower_bound": ["12.8"]}}},
+            {"cu128": {"nvidia": {"cuda_version_lower_bound": ["12.8"]}}},
+        ),
+        "can never be static",
+    ),
+    (
+        "duplicate-variant-values",
+        _providers_doc(
+            {"x86_64": {"requires": ["x86-64-variant-provider"]}},
+            {"v": {"x86_64": {"level": ["v3", "v3"]}}},
+        ),
+        "lists a value twice",
+    ),
+    (
+        "duplicate-static-values",
+        _providers_doc({"blas": {"static-properties": {"impl": ["mkl", "mkl"]}}}),
+        "duplicate",
+    ),
+    (
+        "duplicate-property-priority",
+        {
+            **PEP825_DOC,
+            "default-priorities": {
+                "namespace": ["nvidia"],
+                "property": {"nvidia": {"sm_arch": ["a", "a"]}},
+            },
+        },
+        "duplicate",
+    ),
+    (
+        "duplicate-feature-priority",
+        {
+            **PEP825_DOC,
+            "default-priorities": {"namespace": ["nvidia"], "feature": {"nvidia": ["f", "f"]}},
+        },
+        "duplicate",
+    ),
+    (
+        "pep817-provider-and-top-level-static",
+        {
+            **PEP817_DOC,
+            "static-properties": {"nvidia": {"sm_arch": ["90_real"]}},
+        },
+        "exactly one of",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"), [c[1:] for c in RULE_CORPUS], ids=[c[0] for c in RULE_CORPUS]
+)
+def test_rule_corpus_is_refused_naming_the_rule(data: Any, message: str) -> None:
+    with pytest.raises(InvalidVariantMetadata, match=re.escape(message)):
+        parse_variants_document(json.loads(json.dumps(data)), where="f.json")
+
+
+@pytest.mark.parametrize(
+    "data", [c[1] for c in RULE_CORPUS[:8]], ids=[c[0] for c in RULE_CORPUS[:8]]
+)
+def test_variantlib_refuses_the_provider_rule_corpus_too(data: Any) -> None:
+    from variantlib.errors import ValidationError
+    from variantlib.variants_json import VariantsJson
+
+    with pytest.raises((ValidationError, ValueError)):
+        VariantsJson(json.loads(json.dumps(data)))
+
+
+def test_pep825_priority_overrides_survive_a_round_trip() -> None:
+    data = {
+        **PEP825_DOC,
+        "default-priorities": {
+            "namespace": ["nvidia"],
+            "feature": {"nvidia": ["sm_arch"]},
+            "property": {"nvidia": {"sm_arch": ["90_real", "80_real"]}},
+        },
+    }
+    doc = parse_variants_document(data, where="t")
+    assert doc.feature_priorities == {"nvidia": ("sm_arch",)}
+    assert doc.value_priorities["nvidia"]["sm_arch"] == ("90_real", "80_real")
+    assert loads_variants_document(dumps_variants_document(doc), where="again") == doc
+
+
+def test_static_namespace_survives_writing_as_pep825() -> None:
+    doc = parse_variants_document(PROVIDERS_DOC, where="t")
+    again = parse_variants_document(document_to_json(doc, schema=SCHEMA_PEP825), where="t")
+    assert again.static_properties == doc.static_properties

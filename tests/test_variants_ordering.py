@@ -150,3 +150,51 @@ def test_pep817_feature_and_property_priorities_reorder_the_profile() -> None:
     )
     # sm_arch is ranked first, and 80_real is preferred over 86_real by the file.
     assert rank(release, supported).ranked == ("b", "a")
+
+
+# PEP 825's own example (section "Variant metadata" / "Index-level metadata"): the property
+# priority ["mkl", "openblas"] overrides the provider's value order.
+PEP825_EXAMPLE: dict[str, Any] = {
+    "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
+    "default-priorities": {
+        "namespace": ["x86_64", "aarch64", "blas_lapack"],
+        "feature": {"blas_lapack": ["library"]},
+        "property": {"blas_lapack": {"library": ["mkl", "openblas"]}},
+    },
+    "variants": {
+        "x8664v3_openblas": {"blas_lapack": {"library": ["openblas"]}, "x86_64": {"level": ["v3"]}},
+        "x8664v3_mkl": {"blas_lapack": {"library": ["mkl"]}, "x86_64": {"level": ["v3"]}},
+    },
+}
+
+
+def test_pep825_property_priority_overrides_the_value_order() -> None:
+    release = parse_variants_document(PEP825_EXAMPLE, where="pep825")
+    target = SupportedProperties.from_mapping(
+        {"x86_64": {"level": ["v3"]}, "blas_lapack": {"library": ["openblas", "mkl"]}}
+    )
+    assert rank(release, target).ranked == ("x8664v3_mkl", "x8664v3_openblas")
+
+
+def test_pep825_feature_priority_overrides_the_feature_order() -> None:
+    data = {
+        "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
+        "default-priorities": {"namespace": ["x86_64"], "feature": {"x86_64": ["avx2"]}},
+        "variants": {
+            "lvl": {"x86_64": {"level": ["v3"]}},
+            "avx": {"x86_64": {"avx2": ["on"]}},
+        },
+    }
+    # X86 lists level before avx2; the document puts avx2 first.
+    assert rank(parse_variants_document(data, where="t"), X86).ranked == ("avx", "lvl")
+    del data["default-priorities"]["feature"]  # type: ignore[attr-defined]
+    assert rank(parse_variants_document(data, where="t"), X86).ranked == ("lvl", "avx")
+
+
+def test_property_priority_keeps_unlisted_values_after_the_listed_ones() -> None:
+    data = {
+        "$schema": "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json",
+        "default-priorities": {"namespace": ["x86_64"], "property": {"x86_64": {"level": ["v1"]}}},
+        "variants": {f"l{v}": {"x86_64": {"level": [v]}} for v in ("v1", "v2", "v3")},
+    }
+    assert rank(parse_variants_document(data, where="t"), X86).ranked == ("lv1", "lv3", "lv2")

@@ -33,7 +33,8 @@ SCHEMA_UV_PROVIDERS = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.jso
 
 # Fields of the PEP 817-era schema that uv 0.13.9 cannot parse: the whole file is rejected.
 _PEP817_PROVIDER_FIELDS = ("enable-if", "install-time")
-_PEP817_PRIORITY_FIELDS = ("feature", "property")
+# PEP 825's optional order overrides: fitwheel honours them, uv 0.13.9 cannot parse them.
+_PRIORITY_OVERRIDES = {"feature": "feature", "property": "value"}
 _SM_ARCH_RE = re.compile(
     r"(?P<major>[0-9]+)(?P<minor>[0-9])(?P<suffix>[a-z]*)_(?P<kind>real|virtual)"
 )
@@ -128,13 +129,14 @@ def _raw_findings(data: Mapping[str, Any], where: str) -> list[Finding]:
                 "the release's namespaces",
             )
         )
-    for key in _PEP817_PRIORITY_FIELDS:
+    for key, what in _PRIORITY_OVERRIDES.items():
         if key in priorities:
             findings.append(
                 _error(
                     where,
-                    f"default-priorities.{key} (PEP 817-era schema) makes uv reject the whole "
-                    "file; drop it and give the order through each provider's feature-order "
+                    f"default-priorities.{key} (PEP 825's optional override of the {what} "
+                    "order; fitwheel honours it) makes uv 0.13.9 reject the whole file; for "
+                    "uv, drop it and give the order through each provider's feature-order "
                     f"and static-properties, with $schema {SCHEMA_UV_PROVIDERS}",
                 )
             )

@@ -85,6 +85,10 @@ KNOWN_PROVIDERS: Mapping[str, KnownProvider] = MappingProxyType(
     }
 )
 
+MACHINE_NAMESPACES: tuple[str, ...] = ("x86_64", "aarch64", "nvidia", "amd", "intel", "tpu")
+"""Namespaces that describe the machine: a provider reports what the target supports, so a
+variants document can never make them static (every machine would accept every value)."""
+
 
 def requirement_name(requirement: str) -> str | None:
     """The normalised name of a requirement that has only version specifiers, else None.

@@ -1,9 +1,15 @@
 """`variant.json` (in a wheel) and `{name}-{version}-variants.json` (per release) documents.
 
 Three schema generations are read: the PEP 817-era `v0.0.3` (providers with `enable-if`,
-`install-time`; top-level `static-properties`; feature/property default priorities), the
-providers draft `v0.2.0` that variantlib 0.2.x writes (per-provider `static-properties`,
-`optional`, `feature-order`), and PEP 825 `v0.1.1` (namespace priorities and variants only).
+`install-time`; top-level `static-properties`), the providers draft `v0.2.0` that variantlib
+0.2.x writes (per-provider `static-properties`, `optional`, `feature-order`), and PEP 825
+`v0.1.1` (namespace priorities and variants). In every generation `default-priorities.feature`
+and `.property` are PEP 825's optional overrides of the feature and value order.
+
+A provider entry follows the providers draft's structural rules in every generation: exactly
+one of `requires`, `static-properties`, `builtin`, `build-requires`; `plugin-api` only with a
+requirement and only as an object reference; `feature-order` only with, and covering, the
+static features. A machine namespace (`MACHINE_NAMESPACES`) is never static.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fitwheel.errors import InvalidLabel, InvalidProperty, InvalidVariantMetadata
+from fitwheel.variants.known_providers import MACHINE_NAMESPACES
 from fitwheel.variants.properties import (
     NAME_RE,
     NULL_LABEL,
@@ -198,6 +205,118 @@ def _namespace_table(value: Any, where: str, key: str) -> dict[str, dict[str, tu
     return out
 
 
+_PLUGIN_API_RE = re.compile(
+    r"(?P<module>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    r"(?:\s*:\s*(?P<attr>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))?"
+)
+"""An object reference (`module.path` or `module.path:attr.path`), as entry points write it."""
+
+
+def _provider(
+    raw: Any, where: str, key: str, generation: SchemaGeneration
+) -> tuple[ProviderInfo, dict[str, tuple[str, ...]] | None]:
+    """One `providers.NS` entry and its `static-properties` (None when it has none)."""
+    _expect(isinstance(raw, dict), where, f"{key} must be an object")
+    plugin_api = raw.get("plugin-api")
+    enable_if = raw.get("enable-if")
+    builtin = raw.get("builtin")
+    _expect(builtin is None or isinstance(builtin, str), where, f"{key}.builtin must be a string")
+    _expect(
+        plugin_api is None or isinstance(plugin_api, str),
+        where,
+        f"{key}.plugin-api must be a string",
+    )
+    _expect(
+        plugin_api is None or _PLUGIN_API_RE.fullmatch(plugin_api) is not None,
+        where,
+        f"{key}.plugin-api {plugin_api!r} is not an object reference ('module.path' or "
+        "'module.path:attribute')",
+    )
+    _expect(
+        enable_if is None or isinstance(enable_if, str),
+        where,
+        f"{key}.enable-if must be a string",
+    )
+    for flag in ("optional", "install-time"):
+        _expect(
+            isinstance(raw.get(flag, False), bool), where, f"{key}.{flag} must be true or false"
+        )
+    static = None
+    if "static-properties" in raw:
+        static = _feature_values(raw["static-properties"], where, f"{key}.static-properties")
+    feature_order = _names(raw.get("feature-order", []), where, f"{key}.feature-order")
+    if "feature-order" in raw:
+        _expect(
+            static is not None,
+            where,
+            f"{key}: feature-order is valid only with static-properties (rule: feature-order "
+            "orders static features)",
+        )
+    if static is not None and (feature_order or len(static) > 1):
+        _expect(
+            set(feature_order) == set(static),
+            where,
+            f"{key}: feature-order must list exactly the static features "
+            f"({', '.join(sorted(static))}), found {', '.join(feature_order) or 'none'}",
+        )
+    provider = ProviderInfo(
+        requires=_requirements(raw.get("requires"), where, f"{key}.requires", generation),
+        plugin_api=plugin_api,
+        optional=raw.get("optional", False),
+        enable_if=enable_if,
+        install_time=raw.get("install-time", True),
+        feature_order=feature_order,
+        build_requires=_requirements(
+            raw.get("build-requires"), where, f"{key}.build-requires", generation
+        ),
+        builtin=builtin,
+    )
+    return provider, static
+
+
+def _requirements(
+    value: Any, where: str, key: str, generation: SchemaGeneration
+) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    requirements = _strings(value, where, key)
+    _expect(
+        bool(requirements) and all(r.strip() for r in requirements),
+        where,
+        f"{key} must list at least one non-empty requirement",
+    )
+    return requirements
+
+
+def _check_provider_kind(
+    namespace: str, provider: ProviderInfo, has_static: bool, where: str
+) -> None:
+    """The providers draft's rule: a namespace gets its properties in exactly one way."""
+    key = f"providers.{namespace}"
+    kinds = [
+        name
+        for name, present in (
+            ("requires", bool(provider.requires)),
+            ("static-properties", has_static),
+            ("builtin", provider.builtin is not None),
+            ("build-requires", bool(provider.build_requires)),
+        )
+        if present
+    ]
+    if provider.plugin_api is not None and not (provider.requires or provider.build_requires):
+        raise InvalidVariantMetadata(
+            f"{where}: {key}: plugin-api is valid only with requires or build-requires "
+            "(rule: a plugin-api names an object of the required provider package)"
+        )
+    if len(kinds) != 1:
+        found = " and ".join(kinds) if kinds else "none of them"
+        raise InvalidVariantMetadata(
+            f"{where}: {key}: exactly one of requires, static-properties, builtin or "
+            f"build-requires must be given, found {found} (rule: a namespace is either "
+            "reported by a provider or static)"
+        )
+
+
 def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
     """Validate and read a decoded variants document of any supported generation."""
     _expect(isinstance(data, dict), where, "a variants document must be a JSON object")
@@ -211,69 +330,48 @@ def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
         priorities.get("namespace", []), where, "default-priorities.namespace"
     )
     feature_priorities: dict[str, tuple[str, ...]] = {}
-    value_priorities: dict[str, dict[str, tuple[str, ...]]] = {}
+    raw_features = priorities.get("feature", {})
+    _expect(isinstance(raw_features, dict), where, "default-priorities.feature must be an object")
+    for namespace, features in raw_features.items():
+        _expect(
+            NAME_RE.fullmatch(namespace) is not None,
+            where,
+            f"default-priorities.feature has invalid namespace {namespace!r}",
+        )
+        feature_priorities[namespace] = _names(
+            features, where, f"default-priorities.feature.{namespace}"
+        )
+    value_priorities = _namespace_table(
+        priorities.get("property", {}), where, "default-priorities.property"
+    )
     static: dict[str, dict[str, tuple[str, ...]]] = {}
     if generation is SchemaGeneration.PEP817:
-        raw_features = priorities.get("feature", {})
-        _expect(
-            isinstance(raw_features, dict), where, "default-priorities.feature must be an object"
-        )
-        for namespace, features in raw_features.items():
-            feature_priorities[namespace] = _names(
-                features, where, f"default-priorities.feature.{namespace}"
-            )
-        value_priorities = _namespace_table(
-            priorities.get("property", {}), where, "default-priorities.property"
-        )
         static = _namespace_table(data.get("static-properties", {}), where, "static-properties")
 
     providers: dict[str, ProviderInfo] = {}
     raw_providers = data.get("providers", {})
     _expect(isinstance(raw_providers, dict), where, "providers must be an object")
     for namespace, raw in raw_providers.items():
-        key = f"providers.{namespace}"
         _expect(
             NAME_RE.fullmatch(namespace) is not None,
             where,
             f"invalid provider namespace {namespace!r}",
         )
-        _expect(isinstance(raw, dict), where, f"{key} must be an object")
-        plugin_api = raw.get("plugin-api")
-        enable_if = raw.get("enable-if")
-        builtin = raw.get("builtin")
+        provider, provider_static = _provider(raw, where, f"providers.{namespace}", generation)
+        if provider_static is not None:
+            static[namespace] = provider_static
+        providers[namespace] = provider
+        _check_provider_kind(namespace, provider, namespace in static, where)
+        if provider.feature_order:
+            feature_priorities.setdefault(namespace, provider.feature_order)
+    for namespace in static:
         _expect(
-            builtin is None or isinstance(builtin, str), where, f"{key}.builtin must be a string"
-        )
-        _expect(
-            plugin_api is None or isinstance(plugin_api, str),
+            namespace not in MACHINE_NAMESPACES,
             where,
-            f"{key}.plugin-api must be a string",
+            f"static-properties for namespace {namespace!r}: a machine namespace (one of "
+            f"{', '.join(MACHINE_NAMESPACES)}) is reported by its provider and can never be "
+            "static, or every machine would accept every listed value",
         )
-        _expect(
-            enable_if is None or isinstance(enable_if, str),
-            where,
-            f"{key}.enable-if must be a string",
-        )
-        for flag in ("optional", "install-time"):
-            _expect(
-                isinstance(raw.get(flag, False), bool), where, f"{key}.{flag} must be true or false"
-            )
-        if "static-properties" in raw:
-            static[namespace] = _feature_values(
-                raw["static-properties"], where, f"{key}.static-properties"
-            )
-        providers[namespace] = ProviderInfo(
-            requires=_strings(raw.get("requires", []), where, f"{key}.requires"),
-            plugin_api=plugin_api,
-            optional=raw.get("optional", False),
-            enable_if=enable_if,
-            install_time=raw.get("install-time", True),
-            feature_order=_names(raw.get("feature-order", []), where, f"{key}.feature-order"),
-            build_requires=_strings(raw.get("build-requires", []), where, f"{key}.build-requires"),
-            builtin=builtin,
-        )
-        if providers[namespace].feature_order:
-            feature_priorities.setdefault(namespace, providers[namespace].feature_order)
 
     raw_variants = data.get("variants")
     _expect(isinstance(raw_variants, dict), where, "missing or non-object 'variants'")
@@ -315,17 +413,25 @@ def document_to_json(document: VariantsDocument, *, schema: str | None = None) -
     def plain(table: Mapping[str, FeatureValues]) -> dict[str, dict[str, list[str]]]:
         return {ns: {f: list(v) for f, v in feats.items()} for ns, feats in table.items()}
 
-    if generation is SchemaGeneration.PEP817:
-        if document.feature_priorities:
-            priorities["feature"] = {ns: list(f) for ns, f in document.feature_priorities.items()}
+    if generation is not SchemaGeneration.PROVIDERS:
+        # PEP 825 keeps PEP 817's order overrides; the providers draft orders through
+        # each provider's feature-order and static-properties instead.
+        own_features = {
+            ns: list(f)
+            for ns, f in document.feature_priorities.items()
+            if f != document.providers.get(ns, ProviderInfo()).feature_order
+        }
+        if own_features:
+            priorities["feature"] = own_features
         if document.value_priorities:
             priorities["property"] = plain(document.value_priorities)
-        if document.static_properties:
-            out["static-properties"] = plain(document.static_properties)
+    if generation is SchemaGeneration.PEP817 and document.static_properties:
+        out["static-properties"] = plain(document.static_properties)
     providers: dict[str, dict[str, Any]] = {}
+    per_provider_static = generation is not SchemaGeneration.PEP817
     for namespace in sorted(
         set(document.providers)
-        | (set(document.static_properties) if generation is SchemaGeneration.PROVIDERS else set())
+        | (set(document.static_properties) if per_provider_static else set())
     ):
         info = document.providers.get(namespace, ProviderInfo())
         entry: dict[str, Any] = {}
@@ -340,7 +446,7 @@ def document_to_json(document: VariantsDocument, *, schema: str | None = None) -
                 entry["enable-if"] = info.enable_if
             if not info.install_time:
                 entry["install-time"] = False
-        if generation is SchemaGeneration.PROVIDERS:
+        if per_provider_static:
             if namespace in document.static_properties:
                 entry["static-properties"] = plain(document.static_properties)[namespace]
             static = document.static_properties.get(namespace, {})

@@ -104,6 +104,11 @@ class VariantDescription:
                         props.add(VariantProperty(namespace, feature, value))
                     except InvalidProperty as exc:
                         raise InvalidProperty(f"{where}: {exc}") from None
+                if len(set(values)) != len(values):
+                    raise InvalidProperty(
+                        f"{where}: {namespace} :: {feature} lists a value twice "
+                        f"({', '.join(values)}); each value may appear once"
+                    )
         return cls(frozenset(props))
 
     @property
