@@ -117,6 +117,13 @@ def test_amd_override() -> None:
     [
         ("FITWHEEL_X86_64_LEVEL", "v9", "FITWHEEL_X86_64_LEVEL: invalid x86-64 level 'v9'"),
         ("FITWHEEL_CUDA_DRIVER", "twelve", "FITWHEEL_CUDA_DRIVER: invalid CUDA version 'twelve'"),
+        # Every version up to the driver's is listed: a huge one used to allocate until killed.
+        (
+            "FITWHEEL_CUDA_DRIVER",
+            "999999999999",
+            "FITWHEEL_CUDA_DRIVER: invalid CUDA version '999999999999'",
+        ),
+        ("FITWHEEL_CUDA_DRIVER", "1" * 5000, "FITWHEEL_CUDA_DRIVER: invalid CUDA version '111"),
         ("FITWHEEL_CUDA_ARCH", "8.6,x", "FITWHEEL_CUDA_ARCH: invalid compute capability 'x'"),
         ("FITWHEEL_AMD_GFX", "942", "FITWHEEL_AMD_GFX: invalid AMD GPU architecture '942'"),
     ],

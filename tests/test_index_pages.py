@@ -145,3 +145,28 @@ def test_rendered_pages_parse_back(entries: list[IndexFile]) -> None:
         )
         for f in page.files
     )
+
+
+def test_a_link_urllib_cannot_split_is_a_malformed_page_not_a_crash() -> None:
+    from fitwheel.index.html import parse_links_page
+
+    bad = '<a href="http://[::1/x">demo-1.0.tar.gz</a>'
+    with pytest.raises(InvalidIndexPage, match=r"line 1: invalid link 'http://\[::1/x'"):
+        parse_html_page(bad, url=URL, project="demo")
+    with pytest.raises(InvalidIndexPage, match="Invalid IPv6 URL"):
+        parse_html_page('<base href="http://[::1/">' + bad, url=URL, project="demo")
+    # A flat links page lists other projects' links: one that is not a URL is not ours.
+    assert parse_links_page(bad, url=URL + "links.html", project="demo").files == ()
+    document = {
+        "meta": {"api-version": "1.0"},
+        "name": "demo",
+        "files": [{"filename": "demo-1.0.tar.gz", "url": "http://[::1/x", "hashes": {}}],
+    }
+    with pytest.raises(InvalidIndexPage, match=r"files\[0\].*invalid url"):
+        parse_json_page(json.dumps(document), url=URL, project="demo")
+
+
+def test_json_page_nested_past_the_bound_is_a_malformed_page() -> None:
+    deep = '{"meta": {"api-version": "1.0"}, "files": [], "x": ' + "[" * 1000 + "]" * 1000 + "}"
+    with pytest.raises(InvalidIndexPage, match="nested more than 32 levels"):
+        parse_json_page(deep, url=URL, project="demo")

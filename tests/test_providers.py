@@ -133,3 +133,11 @@ def test_registry() -> None:
     assert BUILTIN_NAMESPACES == ("x86_64", "aarch64", "nvidia", "amd", "intel", "tpu")
     with pytest.raises(KeyError):
         provider("blas_lapack")
+
+
+def test_nvidia_driver_version_from_a_profile_is_bounded() -> None:
+    from fitwheel.providers.nvidia import parse_version
+
+    assert parse_version("12.8") == (12, 8)
+    assert parse_version("999999999999.1") is None
+    assert parse_version("1" * 5000) is None

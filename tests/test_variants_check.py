@@ -177,3 +177,22 @@ def test_gpu_namespace_both_required_and_static_fails_check(tmp_path: Path) -> N
     )
     assert ranked.returncode == 2
     assert ranked.stderr.count("\n") == 1 and "exactly one of" in ranked.stderr
+
+
+def test_garbage_variant_json_in_a_folder_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    from wheelmaker import make_wheel
+
+    made = make_wheel(
+        tmp_path / "scratch", "demo", "1.0", files={"demo-1.0.dist-info/variant.json": "{garbage"}
+    )
+    (tmp_path / "dist").mkdir()
+    made.rename(tmp_path / "dist" / "demo-1.0-py3-none-any-v3.whl")
+    result = subprocess.run(
+        [sys.executable, "-m", "fitwheel", "variants", "check", str(tmp_path / "dist")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "demo-1.0-py3-none-any-v3.whl: error:" in result.stdout
+    assert "variant.json: not valid JSON" in result.stdout

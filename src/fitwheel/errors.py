@@ -61,6 +61,11 @@ class InvalidWheel(FitwheelError):
     """A wheel archive is unreadable or unsafe (path traversal, links, duplicates, bad RECORD)."""
 
 
+class UnreadableArchive(InvalidWheel):
+    """A wheel's zip structure is one `zipfile` (and so pip) refuses: bad CRC, encryption,
+    an unsupported compression method or zip version, a corrupt stream."""
+
+
 class UnknownBuildProperty(FitwheelError):
     """A variant property has no known compiler flags (`fitwheel build-flags`)."""
 

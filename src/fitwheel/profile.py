@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from fitwheel.decoding import loads_json, loads_toml
 from fitwheel.errors import InvalidProfile, InvalidProperty
 from fitwheel.variants.support import SupportedProperties
 
@@ -179,11 +179,10 @@ def read_profile_document(path: str | Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidProfile(f"cannot read profile {str(path)!r}: {exc.strerror}") from None
-    try:
-        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
-    except (ValueError, UnicodeDecodeError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "TOML"
-        raise InvalidProfile(f"{path}: not valid {kind}: {exc}") from None
+    if path.suffix == ".json":
+        data = loads_json(raw, where=str(path), error=InvalidProfile)
+    else:
+        data = loads_toml(raw, where=str(path), error=InvalidProfile)
     if not isinstance(data, dict):
         raise InvalidProfile(f"{path}: a profile must be a table/object")
     return data

@@ -123,6 +123,7 @@ def run_build(args: argparse.Namespace) -> int:
         prune=args.prune,
         progress=_Progress(),
         on_wait=_waiting,
+        skip_unreadable=True,
     )
     kind = f"resolved index for {profile.source}" if profile is not None else "index"
     print(

@@ -102,30 +102,39 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from fitwheel.cli._common import print_json
-    from fitwheel.errors import FitwheelError
-    from fitwheel.variants.check import CheckReport, Finding, WheelMetadata, check_release
+    from fitwheel.decoding import loads_json
+    from fitwheel.errors import FitwheelError, InvalidVariantMetadata, InvalidWheel
+    from fitwheel.variants.check import (
+        CheckReport,
+        Finding,
+        Severity,
+        WheelMetadata,
+        check_release,
+    )
     from fitwheel.wheel.archive import VARIANT_JSON, open_wheel
-    from fitwheel.wheel.generate import Release, release_of
+    from fitwheel.wheel.generate import Release, read_bounded, release_of
 
     def load(path: Path) -> object:
-        try:
-            return json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise FitwheelError(f"cannot read {path}: {exc}") from None
+        return loads_json(read_bounded(path), where=str(path), error=InvalidVariantMetadata)
 
     path = Path(args.path)
     findings: list[Finding] = []
     if path.is_dir():
         releases: dict[Release, list[WheelMetadata]] = {}
         for wheel in sorted(path.glob("*.whl")):
-            raw = open_wheel(wheel).read_dist_info(VARIANT_JSON)
-            releases.setdefault(release_of(wheel.name), []).append(
-                WheelMetadata(wheel.name, None if raw is None else json.loads(raw))
-            )
+            try:
+                archive = open_wheel(wheel)
+                raw = archive.read_dist_info(VARIANT_JSON)
+                where = f"{wheel}:{archive.member_path(VARIANT_JSON)}"
+                data = None if raw is None else loads_json(raw, where=where, error=InvalidWheel)
+            except FitwheelError as exc:
+                # One broken wheel is a finding about it; the rest of the folder is still checked.
+                findings.append(Finding(Severity.ERROR, wheel.name, str(exc)))
+                continue
+            releases.setdefault(release_of(wheel.name), []).append(WheelMetadata(wheel.name, data))
         for document in sorted(path.glob("*-variants.json")):
             name, version = document.name[: -len("-variants.json")].rsplit("-", 1)
             releases.setdefault(Release(name, version), [])

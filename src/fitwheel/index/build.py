@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fitwheel.errors import FitwheelError
@@ -122,6 +122,7 @@ def build_index(
     prune: bool = False,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
+    skip_unreadable: bool = False,
 ) -> BuildReport:
     """Write (or update) the static index of `source` into `output`; see the module docstring.
 
@@ -129,7 +130,9 @@ def build_index(
     variants documents, and returns the page to publish (only files it keeps are written).
     `force` writes into a folder the builder did not make (or whose state file it cannot
     believe); `prune` removes the projects it made that are gone from `source`; `on_wait` is
-    called if another build holds the output folder's lock (this one then waits its turn).
+    called if another build holds the output folder's lock (this one then waits its turn);
+    `skip_unreadable` leaves out a wheel whose zip structure cannot be read (reported in
+    `skipped` with the reason) instead of failing the whole build on it.
     """
     source, output = Path(source).resolve(), Path(output).resolve()
     if not source.is_dir():
@@ -140,7 +143,9 @@ def build_index(
         raise FitwheelError(f"{output}: the output folder must not contain the source folder")
     output.mkdir(parents=True, exist_ok=True)
     with build_lock(output, on_wait):
-        return _build_locked(source, output, base_url, resolve, force, prune, progress)
+        return _build_locked(
+            source, output, base_url, resolve, force, prune, progress, skip_unreadable
+        )
 
 
 def _task(
@@ -175,6 +180,7 @@ def _build_locked(
     force: bool,
     prune: bool,
     progress: Progress | None,
+    skip_unreadable: bool,
 ) -> BuildReport:
     state = _owned_state(output, source, force)
     remove_temporaries(str(output))
@@ -190,7 +196,10 @@ def _build_locked(
     save_state(output, BuildState(state.source, state.files, claimed))
 
     tasks = [
-        _task(source, output, project, paths, state, base_url, resolve)
+        replace(
+            _task(source, output, project, paths, state, base_url, resolve),
+            skip_unreadable=skip_unreadable,
+        )
         for project, paths in sorted(listing.projects.items())
     ]
     total = sum(len(t.todo) for t in tasks)

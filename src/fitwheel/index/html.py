@@ -109,14 +109,32 @@ def _parsed(text: str, url: str, what: str) -> _Anchors:
     return parser
 
 
+def _join(base: str, link: str, where: str) -> str:
+    """`link` resolved against `base`; a URL `urllib` cannot split (`http://[::1/x`) is a
+    malformed page, not a crash."""
+    try:
+        absolute = urljoin(base, link)
+        urlsplit(absolute)
+    except ValueError as exc:
+        raise InvalidIndexPage(f"{where}: invalid link {link[:100]!r} ({exc})") from None
+    return absolute
+
+
+def _last_segment(link: str) -> str | None:
+    """The unquoted last path segment of `link`, or None when it is not a URL at all."""
+    try:
+        return unquote(urlsplit(link).path.rsplit("/", 1)[-1])
+    except ValueError:
+        return None
+
+
 def _file(values: dict[str, str | None], base: str, where: str) -> IndexFile | None:
     """The file an anchor links to, or None when its link names no file."""
     href = values.get("href")
     if not href:
         raise InvalidIndexPage(f"{where}: an <a> without href")
-    absolute = urljoin(base, href)
-    location, _, fragment = absolute.partition("#")
-    filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+    location, _, fragment = _join(base, href, where).partition("#")
+    filename = _last_segment(location)
     if not filename:
         return None
     yanked = values.get("data-yanked")
@@ -133,7 +151,7 @@ def _file(values: dict[str, str | None], base: str, where: str) -> IndexFile | N
 def parse_html_page(text: str, *, url: str, project: str) -> ProjectPage:
     """Parse a PEP 503 project page served at `url`; links are resolved against it."""
     parser = _parsed(text, url, "project page")
-    base = urljoin(url, parser.base) if parser.base else url
+    base = _join(url, parser.base, url) if parser.base else url
     files = []
     for values, line in parser.anchors:
         where = f"{url} line {line}"
@@ -153,12 +171,11 @@ def parse_links_page(text: str, *, url: str, project: str) -> ProjectPage:
     """`project`'s files on a flat page of links (pip's `--find-links URL`): the files of
     many projects on one page, told apart by their names; other links are ignored."""
     parser = _parsed(text, url, "links page")
-    base = urljoin(url, parser.base) if parser.base else url
+    base = _join(url, parser.base, url) if parser.base else url
     files = []
     for values, line in parser.anchors:
-        href = values.get("href") or ""
-        name = unquote(urlsplit(href).path.rsplit("/", 1)[-1])
-        if project_of(name) != project or classify(name, project) is None:
+        name = _last_segment(values.get("href") or "")
+        if name is None or project_of(name) != project or classify(name, project) is None:
             continue
         file = _file(values, base, f"{url} line {line}")
         if file is not None:

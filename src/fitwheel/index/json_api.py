@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+from fitwheel.decoding import loads_json
 from fitwheel.errors import InvalidIndexPage
 from fitwheel.index.html import check_api_version
 from fitwheel.index.model import CoreMetadata, IndexFile, ProjectPage
@@ -28,6 +28,15 @@ def _hash_table(value: Any, where: str, key: str) -> Mapping[str, str]:
     return MappingProxyType({k: v.lower() for k, v in value.items()})
 
 
+def _join(base: str, link: str, where: str) -> str:
+    try:
+        absolute = urljoin(base, link)
+        urlsplit(absolute)
+    except ValueError as exc:
+        raise _fail(where, f"invalid url {link[:100]!r} ({exc})") from None
+    return absolute
+
+
 def _core_metadata(entry: dict[str, Any], where: str) -> CoreMetadata:
     for key in ("core-metadata", "dist-info-metadata"):
         if key in entry:
@@ -40,10 +49,7 @@ def _core_metadata(entry: dict[str, Any], where: str) -> CoreMetadata:
 
 def parse_json_page(data: bytes | str, *, url: str, project: str) -> ProjectPage:  # noqa: C901
     """Parse a PEP 691 project page served at `url`; relative file URLs are resolved against it."""
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _fail(url, f"not valid JSON ({exc})") from None
+    document = loads_json(data, where=f"{url}: malformed JSON project page", error=InvalidIndexPage)
     if not isinstance(document, dict):
         raise _fail(url, "the document must be an object")
     meta = document.get("meta")
@@ -78,7 +84,7 @@ def parse_json_page(data: bytes | str, *, url: str, project: str) -> ProjectPage
         files.append(
             IndexFile(
                 filename=filename,
-                url=urljoin(url, file_url).partition("#")[0],
+                url=_join(url, file_url, where).partition("#")[0],
                 hashes=_hash_table(entry["hashes"], where, "hashes"),
                 requires_python=requires_python or None,
                 yanked=yanked,

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from packaging.version import Version
 
-from fitwheel.errors import FitwheelError, VariantMetadataConflict
+from fitwheel.errors import FitwheelError, UnreadableArchive, VariantMetadataConflict
 from fitwheel.index import Documents
 from fitwheel.index.filenames import SDIST_SUFFIXES, FileKind, classify
 from fitwheel.index.model import IndexFile, ProjectPage
@@ -61,6 +61,8 @@ class ProjectTask:
     """The file names the last build wrote in the project's folder."""
     base_url: str | None
     resolve: Resolve | None
+    skip_unreadable: bool = False
+    """Leave out a wheel whose zip structure cannot be read (with its reason in `skipped`)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,13 @@ def build_project(task: ProjectTask) -> ProjectResult:
     skipped = []
     source = str(task.source)
     for relative in task.todo:
-        result = read_file(source, relative, task.project)
+        try:
+            result = read_file(source, relative, task.project)
+        except UnreadableArchive as exc:
+            if not task.skip_unreadable:
+                raise
+            skipped.append(Skipped(relative, str(exc).removeprefix(f"{source}/{relative}: ")))
+            continue
         if result is None:
             skipped.append(Skipped(relative, f"not a distribution of {task.project!r}"))
             continue

@@ -24,7 +24,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import IO, Any
 
-from fitwheel.errors import FitwheelError, InvalidWheel
+from fitwheel.errors import FitwheelError, InvalidWheel, UnreadableArchive
 from fitwheel.index.filenames import FileKind, classify, is_normalized_name, project_of
 from fitwheel.index.zipdir import member_list, read_member
 from fitwheel.wheel.archive import VARIANT_JSON, check_dist_info_size, check_members
@@ -173,8 +173,16 @@ def _read_wheel(archive_file: IO[bytes] | bytes, where: str, variant: bool) -> W
             return WheelRead(
                 archive.read(wanted), dist_info, archive.read(member) if has_member else None
             )
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-        raise InvalidWheel(f"{where}: not a readable zip archive ({exc})") from None
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ) as exc:
+        raise UnreadableArchive(f"{where}: not a readable zip archive ({exc})") from None
 
 
 def read_file(source: str, relative: str, project: str) -> FileRead | None:

@@ -55,6 +55,8 @@ def member_list(data: bytes) -> tuple[zipfile.ZipInfo, ...] | None:
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
         info = zipfile.ZipInfo(name)
         info.flag_bits = flags
+        info.create_version, info.create_system = fields[1], fields[2]
+        info.extract_version, info.reserved = fields[3], fields[4]
         info.compress_type = method
         info.CRC, info.compress_size, info.file_size = fields[9], fields[10], fields[11]
         info.external_attr, info.header_offset = fields[17], fields[18]

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 CACHE_DIR_ENV = "FITWHEEL_CACHE_DIR"
 _FORMAT = 1
+_CACHE_FILE_LIMIT = 1 << 20
+"""A cache entry is a few hundred bytes; anything bigger is not one fitwheel wrote."""
 
 
 def cache_dir(environ: dict[str, str] | None = None) -> str:
@@ -46,10 +48,13 @@ def load(name: str, key: Any, directory: str) -> dict[str, Any] | None:
     """The facts stored under `name` if they were stored with exactly `key`; else None."""
     import json
 
+    from fitwheel.decoding import loads_json
+    from fitwheel.errors import FitwheelError
+
     try:
         with open(os.path.join(directory, f"{name}.json"), "rb") as stream:
-            document = json.loads(stream.read())
-    except (OSError, ValueError):
+            document = loads_json(stream.read(_CACHE_FILE_LIMIT), where=name, error=FitwheelError)
+    except (OSError, FitwheelError):
         return None
     if not isinstance(document, dict) or document.get("format") != _FORMAT:
         return None

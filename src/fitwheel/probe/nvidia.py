@@ -25,19 +25,29 @@ DRIVER_ENVS = ("FITWHEEL_CUDA_DRIVER", "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VE
 ARCH_ENVS = ("FITWHEEL_CUDA_ARCH", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH")
 LIBRARIES = ("libnvidia-ml.so.1", "libcuda.so.1")
 CACHE_NAME = "nvidia"
+MAX_CUDA_MAJOR = 99
+MAX_CUDA_MINOR = 99
 _CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nvidia_child.py")
 
 
 def parse_cuda_version(value: str) -> str:
     """`12.8`, `12.8.1` or `12080` (as cuDriverGetVersion gives) -> `12.8`; ValueError otherwise."""
     text = value.strip()
-    if text.isdigit() and len(text) >= 4:
+    major = minor = -1
+    if text.isdigit() and 4 <= len(text) <= 6:
         number = int(text)
-        return f"{number // 1000}.{number % 1000 // 10}"
-    parts = text.split(".")
-    if 1 <= len(parts) <= 3 and all(part.isdigit() for part in parts):
-        return f"{int(parts[0])}.{int(parts[1]) if len(parts) > 1 else 0}"
-    raise ValueError(f"invalid CUDA version {value!r}: expected MAJOR.MINOR such as 12.8")
+        major, minor = number // 1000, number % 1000 // 10
+    else:
+        parts = text.split(".")
+        if 1 <= len(parts) <= 3 and all(part.isdigit() and len(part) <= 4 for part in parts):
+            major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    # Bounded: every version up to the driver's is listed, so a huge one would never end.
+    if 0 <= major <= MAX_CUDA_MAJOR and 0 <= minor <= MAX_CUDA_MINOR:
+        return f"{major}.{minor}"
+    raise ValueError(
+        f"invalid CUDA version {value[:40]!r}: expected MAJOR.MINOR such as 12.8 (major at most "
+        f"{MAX_CUDA_MAJOR}, minor at most {MAX_CUDA_MINOR})"
+    )
 
 
 def parse_compute_capabilities(value: str) -> list[str]:

@@ -52,7 +52,8 @@ def parse_version(value: object) -> tuple[int, int] | None:
         return None
     major, _, minor = str(value).strip().partition(".")
     minor = minor.partition(".")[0] or "0"
-    if major.isdigit() and minor.isdigit():
+    # Two digits each at most: lower_bounds lists every version below, so this bounds its work.
+    if major.isdigit() and minor.isdigit() and len(major) <= 2 and len(minor) <= 2:
         return int(major), int(minor)
     return None
 

@@ -22,6 +22,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from fitwheel.decoding import loads_json
 from fitwheel.errors import InvalidLabel, InvalidProperty, InvalidVariantMetadata
 from fitwheel.variants.known_providers import MACHINE_NAMESPACES
 from fitwheel.variants.properties import (
@@ -396,10 +397,7 @@ def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
 
 
 def loads_variants_document(text: str | bytes, *, where: str) -> VariantsDocument:
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidVariantMetadata(f"{where}: not valid JSON: {exc}") from None
+    data = loads_json(text, where=where, error=InvalidVariantMetadata)
     return parse_variants_document(data, where=where)
 
 

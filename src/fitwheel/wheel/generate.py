@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitwheel.decoding import MAX_DOCUMENT_BYTES
 from fitwheel.errors import InvalidFolder, UnreadableFile, VariantMetadataConflict
 from fitwheel.files import write_atomically
 from fitwheel.variants.merge import merge_documents
@@ -62,12 +65,24 @@ def release_documents(
     return documents
 
 
-def read_variants_json(path: Path) -> VariantsDocument:
+def read_bounded(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """A document file's bytes: a regular file no larger than `limit`, opened without
+    blocking (a FIFO or a device in its place is an error, not a hang)."""
     try:
-        text = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise UnreadableFile(path, str(exc.strerror)) from None
-    return loads_variants_document(text, where=str(path))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableFile(path, "not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UnreadableFile(path, f"larger than the {limit} bytes fitwheel reads")
+    return data
+
+
+def read_variants_json(path: Path) -> VariantsDocument:
+    return loads_variants_document(read_bounded(path), where=str(path))
 
 
 def generate_variants_json(directory: str | Path) -> list[Path]:
