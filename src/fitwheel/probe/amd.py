@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from fitwheel.runtime import read_pseudo_file
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 
 GFX_ENV = "FITWHEEL_AMD_GFX"
 _TOPOLOGY = "sys/class/kfd/kfd/topology/nodes"
+_PROPERTIES_LIMIT = 1 << 16
 _VISIBLE_ENVS = ("ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
 
 
@@ -72,14 +75,14 @@ def _topology_archs(sysroot: str) -> tuple[list[str] | None, str | None]:
         return None, None  # no amdgpu/KFD driver: nothing AMD to report
     archs = []
     for node in nodes:
-        try:
-            with open(os.path.join(root, node, "properties")) as stream:
-                text = stream.read()
-        except OSError:
+        raw = read_pseudo_file(os.path.join(root, node, "properties"), _PROPERTIES_LIMIT)
+        if raw is None:
             continue
-        for line in text.splitlines():
+        for line in raw.decode("ascii", "replace").splitlines():
             key, _, value = line.partition(" ")
-            if key == "gfx_target_version" and value.strip().isdigit():
+            # At most 9 digits: `major * 10000 + ...`; more is not a version (and int() of
+            # thousands of digits raises).
+            if key == "gfx_target_version" and value.strip().isdigit() and len(value.strip()) <= 9:
                 version = int(value)
                 if version:  # CPU nodes report 0
                     archs.append(gfx_name(version))
@@ -107,12 +110,10 @@ def _rocm_version(sysroot: str, env: Mapping[str, str]) -> str | None:
         if not root:
             continue
         path = os.path.join(sysroot, root.lstrip("/"), ".info", "version")
-        try:
-            with open(path) as stream:
-                text = stream.read().strip()
-        except OSError:
+        raw = read_pseudo_file(path, _PROPERTIES_LIMIT)
+        if raw is None:
             continue
-        parts = text.split("-")[0].split(".")
-        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        parts = raw.decode("ascii", "replace").strip().split("-")[0].split(".")
+        if len(parts) >= 2 and all(p.isdigit() and len(p) <= 4 for p in parts[:2]):
             return f"{int(parts[0])}.{int(parts[1])}"
     return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from fitwheel.runtime import read_pseudo_file
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -37,11 +39,8 @@ def cache_dir(environ: dict[str, str] | None = None) -> str:
 
 def boot_id(sysroot: str = "/") -> str | None:
     """Linux's per-boot random id: a reboot (new driver state, new devices) changes it."""
-    try:
-        with open(os.path.join(sysroot, "proc/sys/kernel/random/boot_id")) as stream:
-            return stream.read().strip() or None
-    except OSError:
-        return None
+    raw = read_pseudo_file(os.path.join(sysroot, "proc/sys/kernel/random/boot_id"), 256)
+    return raw.decode("ascii", "replace").strip() or None if raw else None
 
 
 def load(name: str, key: Any, directory: str) -> dict[str, Any] | None:

@@ -8,11 +8,13 @@ probe runs whether or not the kernel module file exists (WSL has none).
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from fitwheel.probe import cache
 from fitwheel.probe.libraries import file_identity, find_library
 from fitwheel.probe.pci import NVIDIA_VENDOR, display_devices
+from fitwheel.runtime import read_pseudo_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ DRIVER_ENVS = ("FITWHEEL_CUDA_DRIVER", "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VE
 ARCH_ENVS = ("FITWHEEL_CUDA_ARCH", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH")
 LIBRARIES = ("libnvidia-ml.so.1", "libcuda.so.1")
 CACHE_NAME = "nvidia"
+_VERSION_FILE_LIMIT = 4096
+_DRIVER_VERSION_RE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}")
 MAX_CUDA_MAJOR = 99
 MAX_CUDA_MINOR = 99
 _CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nvidia_child.py")
@@ -67,22 +71,22 @@ def parse_compute_capabilities(value: str) -> list[str]:
 
 
 def kernel_driver_version(sysroot: str) -> str | None:
-    """From `/sys/module/nvidia/version` or `/proc/driver/nvidia/version` (`NVRM version: ...`)."""
-    try:
-        with open(os.path.join(sysroot, "sys/module/nvidia/version")) as stream:
-            version = stream.read().strip()
-            if version:
-                return version
-    except OSError:
-        pass
-    try:
-        with open(os.path.join(sysroot, "proc/driver/nvidia/version")) as stream:
-            first = stream.readline()
-    except OSError:
+    """From `/sys/module/nvidia/version` or `/proc/driver/nvidia/version` (`NVRM version: ...`).
+
+    Read with a bound and without blocking; anything that is not a version (bytes that are
+    not text, a device, a FIFO) is no version.
+    """
+    raw = read_pseudo_file(os.path.join(sysroot, "sys/module/nvidia/version"), _VERSION_FILE_LIMIT)
+    version = raw.decode("ascii", "replace").strip() if raw else ""
+    if _DRIVER_VERSION_RE.fullmatch(version):
+        return version
+    raw = read_pseudo_file(os.path.join(sysroot, "proc/driver/nvidia/version"), _VERSION_FILE_LIMIT)
+    if not raw:
         return None
+    first = raw.decode("ascii", "replace").partition("\n")[0]
     # "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024"
     for word in first.split():
-        if word[:1].isdigit() and word.count(".") >= 1:
+        if _DRIVER_VERSION_RE.fullmatch(word) and "." in word:
             return word
     return None
 

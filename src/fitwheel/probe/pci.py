@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from fitwheel.runtime import read_pseudo_file
+
 NVIDIA_VENDOR = 0x10DE
 AMD_VENDOR = 0x1002
 INTEL_VENDOR = 0x8086
@@ -49,8 +51,8 @@ def vendor_devices(
 
 
 def _read_hex(path: str) -> int | None:
+    raw = read_pseudo_file(path, 64)
     try:
-        with open(path, "rb") as stream:
-            return int(stream.read().strip(), 16)
-    except (OSError, ValueError):
+        return None if raw is None else int(raw.strip(), 16)
+    except ValueError:
         return None

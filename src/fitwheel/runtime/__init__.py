@@ -128,28 +128,60 @@ def _cpuinfo_field(text: str, key: str) -> "str | None":
     return None
 
 
-def _read_cpuinfo_head(path: str) -> str:
-    # Only the first processor's block is needed; on a many-core machine the rest is large.
-    # Small raw reads (no buffered file object): the kernel formats only as many processors
-    # as fit in the read, and this runs inside an `import`.
-    chunks: list[bytes] = []
+PSEUDO_FILE_LIMIT = 1 << 20
+"""The most fitwheel reads of one `/proc`, `/sys` or similar file (cpuinfo of a 512-core
+machine's first block is a few kilobytes)."""
+_PSEUDO_OPEN = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
+
+def read_pseudo_file(
+    path: str, limit: int = PSEUDO_FILE_LIMIT, until: "bytes | None" = None
+) -> "bytes | None":
+    """The first `limit` bytes of a kernel pseudo-file (None: absent or unreadable).
+
+    Opened without blocking, so a FIFO in its place gives what is there instead of waiting
+    for a writer forever; read in small raw reads (the kernel formats only what fits in a
+    read) that stop at `limit`, so `/dev/zero` or a huge file costs at most `limit` bytes,
+    and at the first `until` when one is given.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, _PSEUDO_OPEN)
     except OSError:
-        return ""
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    tail = b""
     try:
-        while True:
-            chunk = os.read(fd, 4096)
+        while total < limit:
+            try:
+                chunk = os.read(fd, min(4096, limit - total))
+            except BlockingIOError:
+                break  # a FIFO or socket with nothing to read now
             if not chunk:
                 break
             chunks.append(chunk)
-            if b"\n\n" in chunk or (len(chunks) > 1 and b"\n\n" in chunks[-2][-1:] + chunk[:1]):
-                break  # the first processor's block, with its flags/Features, is complete
+            total += len(chunk)
+            if until is not None:
+                if until in tail + chunk:
+                    break
+                tail = chunk[-(len(until) - 1) :] if len(until) > 1 else b""
     except OSError:
-        return ""
+        return None
     finally:
         os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks)
+
+
+def _read_cpuinfo_head(path: str) -> str:
+    # Only the first processor's block (with its flags/Features) is needed; on a many-core
+    # machine the rest is large.
+    data = read_pseudo_file(path, until=b"\n\n")
+    return "" if data is None else data.decode("utf-8", "replace")
 
 
 def x86_64_level(flags: "Iterable[str]") -> int:

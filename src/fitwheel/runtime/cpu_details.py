@@ -13,6 +13,7 @@ from . import (
     X86_64_LEVEL_ENV,
     X86_64_LEVEL_FLAGS,
     aarch64_properties,
+    read_pseudo_file,
     x86_64_properties,
 )
 
@@ -69,11 +70,7 @@ _A64_NON_ISA = frozenset({"evtstrm", "cpuid"})
 
 
 def auxv_hwcaps(path: str) -> "frozenset[str]":
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError:
-        return frozenset()
+    data = read_pseudo_file(path, 1 << 16) or b""
     names: set[str] = set()
     for offset in range(0, len(data) - 15, 16):
         key = int.from_bytes(data[offset : offset + 8], "little")
