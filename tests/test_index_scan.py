@@ -173,3 +173,14 @@ def test_metadata_that_unpacks_to_a_bomb_is_refused_unread(tmp_path: Path, fast:
         InvalidWheel, match=r"METADATA unpacks to \d+ bytes, more than the 33554432"
     ):
         build_index(src, tmp_path / "out")
+
+
+def test_a_symlink_loop_in_the_source_is_no_file(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_wheel(src, "demo", "1.0")
+    (src / "loop1").symlink_to("loop2")
+    (src / "loop2").symlink_to("loop1")
+    (src / "demo-2.0-py3-none-any.whl").symlink_to("demo-2.0-py3-none-any.whl")
+    report = build_index(src, tmp_path / "out")
+    assert report.files == 1
+    assert {s.path for s in report.skipped} == {"loop1", "loop2", "demo-2.0-py3-none-any.whl"}
