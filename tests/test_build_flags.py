@@ -216,3 +216,11 @@ def test_cli_reports_an_unmappable_property_in_one_line() -> None:
 def test_malformed_property_is_the_format_layers_error() -> None:
     with pytest.raises(InvalidProperty):
         build_flags(["x86_64 :: level"])
+
+
+def test_no_property_is_a_usage_error() -> None:
+    from helpers.cli import fitwheel
+
+    result = fitwheel("build-flags")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "PROPERTY" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers.cli import fitwheel
@@ -76,3 +78,15 @@ def test_every_option_of_every_command_explains_itself() -> None:
 
     walk(build_parser(), "fitwheel")
     assert missing == []
+
+
+def test_explain_says_so_when_the_page_lists_no_file(tmp_path: Path) -> None:
+    (tmp_path / "index" / "demo").mkdir(parents=True)
+    (tmp_path / "index" / "demo" / "index.html").write_text("<html><body></body></html>")
+    profile = tmp_path / "p.toml"
+    profile.write_text("[variants]\n")
+    result = fitwheel(
+        "explain", "demo", "--index-url", str(tmp_path / "index"), "--profile", str(profile)
+    )
+    assert result.returncode == 1, result.stderr
+    assert "no release: the page lists no file of demo" in result.stdout

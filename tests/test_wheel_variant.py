@@ -471,3 +471,26 @@ def test_bad_static_properties_are_one_line_errors(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.whl"))
+
+
+def test_rank_accepts_a_variant_wheel_as_its_help_says(wheel: Path, tmp_path: Path) -> None:
+    made = fitwheel(
+        "wheel",
+        "make-variant",
+        str(wheel),
+        "-o",
+        str(tmp_path / "out"),
+        "-p",
+        "x86_64 :: level :: v3",
+        "--label",
+        "v3",
+    )
+    assert made.returncode == 0, made.stderr
+    variant = tmp_path / "out" / wheel.name.replace(".whl", "-v3.whl")
+    profile = tmp_path / "p.toml"
+    profile.write_text('[variants.x86_64]\nlevel = ["v3", "v2", "v1"]\n')
+    result = fitwheel("rank", str(variant), "--profile", str(profile), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ranked"] == ["v3"]
+    plain = fitwheel("rank", str(wheel), "--profile", str(profile))
+    assert plain.returncode == 2 and "not a variant wheel" in plain.stderr

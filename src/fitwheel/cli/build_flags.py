@@ -17,7 +17,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "properties",
-        nargs="*",
+        nargs="+",
         metavar="PROPERTY",
         help="a variant property 'namespace :: feature :: value' (quote it for the shell)",
     )

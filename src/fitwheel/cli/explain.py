@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = f"index family {family.name!r} ({page.url})" if family else page.url
         print(f"{page.name} from {source} for {profile.source}")
+        if not choices:
+            print(f"\nno release: the page lists no file of {page.name}")
         for choice in choices:
             _print_choice(choice, builds)
     return 0 if any(c.chosen is not None for c in choices) else 1

@@ -39,11 +39,19 @@ def run(args: argparse.Namespace) -> int:
 
     from fitwheel.cli._common import print_json
     from fitwheel.detect import detect
+    from fitwheel.errors import InvalidWheel
     from fitwheel.select import Target
     from fitwheel.variants.ordering import rank
     from fitwheel.wheel.generate import read_variants_json
+    from fitwheel.wheel.variant import read_wheel_variant
 
-    document = read_variants_json(Path(args.variants_json))
+    path = Path(args.variants_json)
+    if path.suffix == ".whl":
+        document = read_wheel_variant(path).document
+        if document is None:
+            raise InvalidWheel(f"{path}: not a variant wheel (no variant.json, no label)")
+    else:
+        document = read_variants_json(path)
     # Through detect, so a profile's [facts] go through the same providers as a real machine.
     profile = detect(profile=args.profile)
     ranking = rank(
