@@ -1,9 +1,12 @@
-"""Ranking a 1,000-label release for a 50-property profile: fitwheel vs variantlib 0.2.2.
+"""Ranking a 1,000- and a 10,000-label release for a 50-property profile: fitwheel vs
+variantlib 0.2.2.
 
-Targets: fitwheel's `rank` (from a parsed `VariantsDocument`) is at least 10x faster than
-`variantlib.resolver.lib.sort_and_filter_supported_variants` on the same input, and takes
-under 20 ms. Both get their inputs built once, outside the timed calls, and must return the
-same order before anything is timed. Run: `python benchmarks/run.py ordering`.
+Targets, for each size: fitwheel parsing the decoded document *and* ranking it (a fresh
+`VariantsDocument` per call, as an installer ranks a release once) is at least 10x faster than
+`variantlib.resolver.lib.sort_and_filter_supported_variants` on the same input, whose
+descriptions are built once outside the timed calls (so variantlib is not charged for its
+parse); and the 1,000-label parse + rank takes under 20 ms. Both must return the same order
+before anything is timed. Run: `python benchmarks/run.py ordering` (`--labels N` for one size).
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from fitwheel.variants.ordering import rank
 from fitwheel.variants.properties import VariantDescription, VariantProperty
 from fitwheel.variants.support import SupportedProperties
 
-LABELS = 1_000
+SIZES = (1_000, 10_000)
 SPEEDUP_TARGET = 10.0
 MILLISECONDS_TARGET = 20.0
+"""For the 1,000-label release."""
 ROUNDS = 15
-FITWHEEL_CALLS_PER_ROUND = 10
+FITWHEEL_CALLS_PER_ROUND = 5
 SEED = 825
 
 # What a GPU + x86-64 machine supports, best first: 50 properties in 6 namespaces.
@@ -60,8 +64,8 @@ UNSUPPORTED: dict[tuple[str, str], list[str]] = {
 }
 
 
-def make_release(rng: random.Random) -> dict[str, dict[str, dict[str, list[str]]]]:
-    """1,000 labelled variants of 1-4 properties, most of them compatible, plus "null"."""
+def make_release(rng: random.Random, labels: int) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """`labels` labelled variants of 1-6 properties, most of them compatible, plus "null"."""
     features = [(ns, f, list(values)) for ns, t in PROFILE.items() for f, values in t.items()]
     for (ns, f), values in UNSUPPORTED.items():
         for entry in features:
@@ -72,8 +76,8 @@ def make_release(rng: random.Random) -> dict[str, dict[str, dict[str, list[str]]
             features.append((ns, f, list(values)))
     variants: dict[str, dict[str, dict[str, list[str]]]] = {"null": {}}
     seen: set[frozenset[VariantProperty]] = set()
-    while len(variants) < LABELS + 1:
-        chosen = rng.sample(features, rng.randint(1, 4))
+    while len(variants) < labels + 1:
+        chosen = rng.sample(features, rng.randint(1, 6))
         props = set()
         for ns, feature, values in chosen:
             # Mostly one value; sometimes a multi-value feature (e.g. a fat sm_arch list).
@@ -94,12 +98,12 @@ def timed(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
-def main() -> int:
+def measure(labels: int) -> bool:
     rng = random.Random(SEED)
-    release = make_release(rng)
+    release = make_release(rng, labels)
     os.environ.pop("VARIANT_ABI_DEPENDENCY", None)
 
-    # fitwheel input: a parsed document and the profile.
+    # fitwheel input: the decoded document (as `json.loads` gives it) and the profile.
     def parse() -> VariantsDocument:
         return parse_variants_document(
             {
@@ -110,7 +114,6 @@ def main() -> int:
             where="benchmark release",
         )
 
-    document = parse()
     supported = SupportedProperties.from_mapping(PROFILE)
     assert len(supported) == 50, len(supported)
 
@@ -130,7 +133,7 @@ def main() -> int:
     vl_supported = [VLProperty(p.namespace, p.feature, p.value) for p in supported.properties()]
 
     def run_fitwheel() -> tuple[str, ...]:
-        return rank(document, supported).ranked
+        return rank(parse(), supported).ranked
 
     def run_variantlib() -> list[str]:
         return [
@@ -143,19 +146,15 @@ def main() -> int:
     ours, theirs = run_fitwheel(), run_variantlib()
     if list(ours) != theirs:
         print("FAIL: fitwheel and variantlib disagree on the order", file=sys.stderr)
-        return 1
+        return False
     compatible = len(ours)
 
+    rounds = ROUNDS if labels <= 1_000 else max(3, ROUNDS // 3)
     fitwheel_ms: list[float] = []
-    cold_ms: list[float] = []
     variantlib_ms: list[float] = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         variantlib_ms.append(timed(run_variantlib))
         fitwheel_ms.extend(timed(run_fitwheel) for _ in range(FITWHEEL_CALLS_PER_ROUND))
-        # A freshly parsed document: the descriptions' cached feature tables are built inside
-        # the timed call, as on an installer's one ranking of a release.
-        fresh = parse()
-        cold_ms.append(timed(lambda fresh=fresh: rank(fresh, supported)))
 
     fw_min, fw_median = min(fitwheel_ms), statistics.median(fitwheel_ms)
     vl_min, vl_median = min(variantlib_ms), statistics.median(variantlib_ms)
@@ -165,23 +164,28 @@ def main() -> int:
         f"profile: {len(supported)} properties, {len(NAMESPACES)} namespaces"
     )
     print(
-        f"fitwheel rank:   min {fw_min:8.2f} ms  median {fw_median:8.2f} ms  (n={len(fitwheel_ms)})"
+        f"fitwheel parse + rank: min {fw_min:8.2f} ms  median {fw_median:8.2f} ms  "
+        f"(n={len(fitwheel_ms)})"
     )
     print(
-        f"variantlib sort: min {vl_min:8.2f} ms  median {vl_median:8.2f} ms  (n={len(variantlib_ms)})"
-    )
-    print(
-        f"fitwheel rank, fresh document: min {min(cold_ms):8.2f} ms  "
-        f"median {statistics.median(cold_ms):8.2f} ms  (n={len(cold_ms)})"
+        f"variantlib sort:       min {vl_min:8.2f} ms  median {vl_median:8.2f} ms  "
+        f"(n={len(variantlib_ms)})"
     )
     print(f"ratio (median variantlib / median fitwheel): {ratio:.1f}x")
     print(f"ratio (min variantlib / min fitwheel):       {vl_min / fw_min:.1f}x")
     fast_enough = ratio >= SPEEDUP_TARGET
-    quick_enough = fw_median < MILLISECONDS_TARGET
+    quick_enough = labels > 1_000 or fw_median < MILLISECONDS_TARGET
     print(f"{'PASS' if fast_enough else 'FAIL'}: >= {SPEEDUP_TARGET:.0f}x faster than variantlib")
-    print(f"{'PASS' if quick_enough else 'FAIL'}: < {MILLISECONDS_TARGET:.0f} ms (median)")
-    return 0 if fast_enough and quick_enough else 1
+    if labels <= 1_000:
+        print(f"{'PASS' if quick_enough else 'FAIL'}: < {MILLISECONDS_TARGET:.0f} ms (median)")
+    return fast_enough and quick_enough
+
+
+def main(argv: list[str]) -> int:
+    sizes = [int(argv[argv.index("--labels") + 1])] if "--labels" in argv else list(SIZES)
+    results = [measure(labels) for labels in sizes]
+    return 0 if all(results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -26,10 +27,12 @@ from fitwheel.decoding import loads_json
 from fitwheel.errors import InvalidLabel, InvalidProperty, InvalidVariantMetadata
 from fitwheel.variants.known_providers import MACHINE_NAMESPACES
 from fitwheel.variants.properties import (
+    LABEL_RE,
     NAME_RE,
     NULL_LABEL,
     VALUE_RE,
     VariantDescription,
+    descriptions_from_mapping,
     validate_label,
 )
 
@@ -117,6 +120,11 @@ class VariantsDocument:
         default_factory=lambda: MappingProxyType({})
     )
 
+    @cached_property
+    def used_namespaces(self) -> frozenset[str]:
+        """Every namespace a variant of the document uses."""
+        return frozenset(entry.key[0] for d in self.variants.values() for entry in d.declared)
+
     @property
     def generation(self) -> SchemaGeneration:
         return schema_generation(self.schema, where="document")
@@ -135,23 +143,33 @@ class VariantsDocument:
 
     def validate(self, *, where: str) -> VariantsDocument:
         """Check the cross-field rules; return self so it can be chained."""
+        listed = set(self.namespace_priorities)
+        used = self.used_namespaces
         for label, description in self.variants.items():
-            try:
-                validate_label(label)
-            except InvalidLabel as exc:
-                raise InvalidVariantMetadata(f"{where}: {exc}") from None
+            if not isinstance(label, str) or LABEL_RE.fullmatch(label) is None:
+                raise InvalidVariantMetadata(f"{where}: {_label_error(label)}")
             if (label == NULL_LABEL) != description.is_null:
                 raise InvalidVariantMetadata(
                     f"{where}: label 'null' is reserved for the variant with no properties "
                     f"(label {label!r} has {len(description.properties)} properties)"
                 )
-            missing = description.namespaces - set(self.namespace_priorities)
+            if used <= listed:
+                continue
+            missing = description.namespaces - listed
             if missing:
                 raise InvalidVariantMetadata(
                     f"{where}: variant {label!r} uses namespace(s) {', '.join(sorted(missing))} "
                     "not listed in default-priorities.namespace"
                 )
         return self
+
+
+def _label_error(label: object) -> str:
+    try:
+        validate_label(label)  # type: ignore[arg-type]
+    except InvalidLabel as exc:
+        return str(exc)
+    return f"invalid variant label {label!r}"
 
 
 def _expect(condition: bool, where: str, message: str) -> None:
@@ -376,14 +394,10 @@ def parse_variants_document(data: Any, *, where: str) -> VariantsDocument:
 
     raw_variants = data.get("variants")
     _expect(isinstance(raw_variants, dict), where, "missing or non-object 'variants'")
-    variants: dict[str, VariantDescription] = {}
-    for label, properties in raw_variants.items():
-        try:
-            variants[label] = VariantDescription.from_mapping(
-                properties, where=f"{where}: variant {label!r}"
-            )
-        except InvalidProperty as exc:
-            raise InvalidVariantMetadata(str(exc)) from None
+    try:
+        variants = descriptions_from_mapping(raw_variants, where=where)
+    except InvalidProperty as exc:
+        raise InvalidVariantMetadata(str(exc)) from None
 
     return VariantsDocument(
         namespace_priorities=namespace_priorities,

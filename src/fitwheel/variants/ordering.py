@@ -7,7 +7,6 @@ are not enabled and evaluates PEP 817-era `enable-if` markers.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -16,10 +15,11 @@ from fitwheel.errors import InvalidMarker
 from fitwheel.variants.known_providers import builtin_refusal, provider_project
 from fitwheel.variants.markers import evaluate_marker
 from fitwheel.variants.metadata import VariantsDocument
-from fitwheel.variants.properties import VariantDescription
+from fitwheel.variants.properties import DeclaredFeature, VariantDescription
 from fitwheel.variants.support import SupportedProperties
 
-_END = (sys.maxsize,)
+_END = 1 << (4 * 32)
+"""After every packed key: a key list that is a prefix of another sorts after it."""
 _SHOWN_VALUES = 6
 
 
@@ -65,7 +65,7 @@ def effective_support(
     """
     namespaces = dict(supported.namespaces)
     unavailable: dict[str, str] = {}
-    used = set().union(*(d.namespaces for d in document.variants.values()))
+    used = document.used_namespaces
     for namespace in sorted(used | set(document.providers) | set(document.static_properties)):
         provider = document.providers.get(namespace)
         if namespace in document.static_properties:
@@ -151,6 +151,16 @@ def rank(
     )
 
 
+_FIELD = 32
+_NONZERO = 1 << (3 * _FIELD)
+
+
+def _key(namespace_index: int, feature_index: int, value_index: int) -> int:
+    """(namespace, feature, value) indices as one int that orders as the tuple does (each
+    index is below 2**32: a profile or document bounded in size), never 0."""
+    return _NONZERO | namespace_index << 2 * _FIELD | feature_index << _FIELD | value_index
+
+
 class _Orders:
     """Index lookups: the sort key of each supported value of each (namespace, feature)."""
 
@@ -161,8 +171,9 @@ class _Orders:
         feature_priorities: Mapping[str, tuple[str, ...]],
         value_priorities: Mapping[str, Mapping[str, tuple[str, ...]]],
     ) -> None:
-        self.values: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
-        """(namespace, feature) -> value -> its full key (namespace, feature, value index)."""
+        self.values: dict[tuple[str, str], dict[str, int]] = {}
+        """(namespace, feature) -> value -> its full key: (namespace, feature, value index)
+        packed in one int (`_key`), so a variant's key list compares as ints."""
         for ns_index, namespace in enumerate(namespace_priorities):
             features = supported.namespaces.get(namespace)
             if not features:
@@ -176,7 +187,7 @@ class _Orders:
                 ]
                 ordered = first + [v for v in values if v not in first]
                 self.values[(namespace, feature)] = {
-                    v: (ns_index, f_index, i) for i, v in enumerate(ordered)
+                    v: _key(ns_index, f_index, i) for i, v in enumerate(ordered)
                 }
 
 
@@ -196,41 +207,57 @@ def rank_descriptions(
     of another loses to it (more properties win), and a full tie is broken by label. The null
     variant's list is empty, so it follows every real variant.
     """
-    lookups = _Orders(namespace_priorities, supported, feature_priorities, value_priorities).values
-    keyed: list[tuple[list[tuple[int, ...]], str]] = []
+    best = _BestValues(
+        _Orders(namespace_priorities, supported, feature_priorities, value_priorities).values
+    )
+    keyed: list[tuple[list[int | None], str]] = []
     excluded: dict[str, str] = {}
     for label, description in variants.items():
-        key: list[tuple[int, ...]] = []
-        reason = None
-        for (namespace, feature), values in description.features.items():
-            lookup = lookups.get((namespace, feature))
-            if lookup is None:
-                reason = unavailable.get(namespace) or (
-                    f"the target supports nothing for {namespace} :: {feature}"
-                )
-                break
-            # Keys of one feature differ only in the value index, so the least key is the
-            # best supported value (the hot loop of a large release: kept to C-level calls).
-            best = (
-                lookup.get(values[0])
-                if len(values) == 1
-                else min(filter(None, map(lookup.get, values)), default=None)
-            )
-            if best is None:
-                reason = (
-                    f"{namespace} :: {feature}: none of {_shown(values)} is supported "
-                    f"(the target supports {_shown(tuple(lookup))})"
-                )
-                break
-            key.append(best)
-        if reason is not None:
-            excluded[label] = reason
+        # One C-level pass per label: each distinct declared feature's best key is computed
+        # once per release (`_BestValues.__missing__`), then looked up by identity.
+        key: list[int | None] = list(map(best.__getitem__, description.declared))
+        if None in key:
+            entry = description.declared[key.index(None)]
+            excluded[label] = _unsupported(entry, best.lookups.get(entry.key), unavailable)
             continue
         key.sort()
         key.append(_END)
         keyed.append((key, label))
     keyed.sort()
     return Ranking(tuple(label for _, label in keyed), MappingProxyType(excluded))
+
+
+class _BestValues(dict[DeclaredFeature, "int | None"]):
+    """Declared feature -> the key of its best supported value (None: none supported)."""
+
+    def __init__(self, lookups: dict[tuple[str, str], dict[str, int]]) -> None:
+        super().__init__()
+        self.lookups = lookups
+
+    def __missing__(self, entry: DeclaredFeature) -> int | None:
+        lookup = self.lookups.get(entry.key)
+        best = None
+        if lookup is not None:
+            # Keys of one feature differ only in the value index: the least is the best value.
+            best = min(filter(None, map(lookup.get, entry.values)), default=None)
+        self[entry] = best
+        return best
+
+
+def _unsupported(
+    entry: DeclaredFeature,
+    lookup: Mapping[str, object] | None,
+    unavailable: Mapping[str, str],
+) -> str:
+    (namespace, feature), values = entry.key, entry.values
+    if lookup is None:
+        return unavailable.get(namespace) or (
+            f"the target supports nothing for {namespace} :: {feature}"
+        )
+    return (
+        f"{namespace} :: {feature}: none of {_shown(values)} is supported "
+        f"(the target supports {_shown(tuple(lookup))})"
+    )
 
 
 def _shown(values: tuple[str, ...]) -> str:

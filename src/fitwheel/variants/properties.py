@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from fitwheel.errors import InvalidLabel, InvalidProperty
 
@@ -63,69 +64,89 @@ def parse_property(text: str) -> VariantProperty:
     return VariantProperty.parse(text)
 
 
-@dataclass(frozen=True)
-class VariantDescription:
-    """The set of properties one variant declares; empty for the null variant."""
+FeatureTable = Mapping[tuple[str, str], tuple[str, ...]]
+"""(namespace, feature) -> the values a variant declares for it, sorted, each once."""
 
-    properties: frozenset[VariantProperty] = frozenset()
+
+class DeclaredFeature:
+    """One feature a variant declares, with its values (sorted, each once).
+
+    Shared by every label of a document that declares the same values, and hashed by
+    identity, so ordering computes each one's best supported value once per release.
+    """
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: tuple[str, str], values: tuple[str, ...]) -> None:
+        self.key = key
+        self.values = values
+
+    def __repr__(self) -> str:
+        return f"DeclaredFeature({self.key!r}, {self.values!r})"
+
+
+class VariantDescription:
+    """The set of properties one variant declares; empty for the null variant.
+
+    Held as its declared features, which is what ordering reads; the feature table and the
+    `VariantProperty` set are built on first use. Immutable (`declared` is read-only); equal
+    when the property sets are.
+    """
+
+    __slots__ = ("__dict__", "declared")
+    declared: tuple[DeclaredFeature, ...]
+    """The declared features, in the document's order (read-only)."""
+
+    def __init__(self, properties: Iterable[VariantProperty] = frozenset()) -> None:
+        grouped: dict[tuple[str, str], set[str]] = {}
+        for prop in properties:
+            grouped.setdefault(prop.feature_key, set()).add(prop.value)
+        self.declared = tuple(
+            DeclaredFeature(key, tuple(sorted(values))) for key, values in sorted(grouped.items())
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VariantDescription):
+            return NotImplemented
+        return self.features == other.features
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.features.items()))
+
+    def __repr__(self) -> str:
+        return f"VariantDescription({str(self)!r})"
 
     @classmethod
     def from_properties(cls, properties: Iterable[VariantProperty | str]) -> VariantDescription:
-        return cls(
-            frozenset(
-                p if isinstance(p, VariantProperty) else parse_property(p) for p in properties
-            )
-        )
+        return cls(p if isinstance(p, VariantProperty) else parse_property(p) for p in properties)
 
     @classmethod
     def from_mapping(
         cls, data: Mapping[str, Mapping[str, Iterable[str]]], *, where: str = "variant"
     ) -> VariantDescription:
         """Read the JSON shape `{namespace: {feature: [values]}}`."""
-        if not isinstance(data, Mapping):
-            raise InvalidProperty(f"{where}: expected an object of namespaces, got {data!r}")
-        props: set[VariantProperty] = set()
-        for namespace, features in data.items():
-            if not isinstance(features, Mapping):
-                raise InvalidProperty(
-                    f"{where}: namespace {namespace!r} must map features to value lists"
-                )
-            for feature, values in features.items():
-                if not isinstance(values, list) or not values:
-                    raise InvalidProperty(
-                        f"{where}: {namespace} :: {feature} must be a non-empty list of values"
-                    )
-                for value in values:
-                    if not isinstance(value, str):
-                        raise InvalidProperty(
-                            f"{where}: {namespace} :: {feature} has a non-string value {value!r}"
-                        )
-                    try:
-                        props.add(VariantProperty(namespace, feature, value))
-                    except InvalidProperty as exc:
-                        raise InvalidProperty(f"{where}: {exc}") from None
-                if len(set(values)) != len(values):
-                    raise InvalidProperty(
-                        f"{where}: {namespace} :: {feature} lists a value twice "
-                        f"({', '.join(values)}); each value may appear once"
-                    )
-        return cls(frozenset(props))
+        return descriptions_from_mapping({"": data}, where=where, label_in_errors=False)[""]
+
+    @cached_property
+    def features(self) -> FeatureTable:
+        """(namespace, feature) -> the values declared for it, sorted, in feature order."""
+        return {entry.key: entry.values for entry in sorted(self.declared, key=lambda e: e.key)}
 
     @property
     def is_null(self) -> bool:
-        return not self.properties
+        return not self.declared
 
     @cached_property
-    def features(self) -> dict[tuple[str, str], tuple[str, ...]]:
-        """(namespace, feature) -> the values declared for it, sorted."""
-        grouped: dict[tuple[str, str], list[str]] = {}
-        for prop in sorted(self.properties):
-            grouped.setdefault(prop.feature_key, []).append(prop.value)
-        return {key: tuple(values) for key, values in grouped.items()}
+    def properties(self) -> frozenset[VariantProperty]:
+        return frozenset(
+            VariantProperty(namespace, feature, value)
+            for (namespace, feature), values in self.features.items()
+            for value in values
+        )
 
     @cached_property
     def namespaces(self) -> frozenset[str]:
-        return frozenset(p.namespace for p in self.properties)
+        return frozenset(entry.key[0] for entry in self.declared)
 
     def to_mapping(self) -> dict[str, dict[str, list[str]]]:
         out: dict[str, dict[str, list[str]]] = {}
@@ -138,6 +159,98 @@ class VariantDescription:
 
     def __str__(self) -> str:
         return ", ".join(str(p) for p in sorted(self.properties)) or "(null variant)"
+
+
+def descriptions_from_mapping(
+    variants: Mapping[str, Any], *, where: str, label_in_errors: bool = True
+) -> dict[str, VariantDescription]:
+    """Read a document's `variants` object: label -> `{namespace: {feature: [values]}}`.
+
+    The hot path of a large release, so one loop for all labels: each distinct (namespace,
+    feature, values) is checked, sorted and stored once (`DeclaredFeature`), and every label
+    that declares it shares it. Errors name `where` and the label.
+    """
+    seen: dict[tuple[str, str, tuple[str, ...]], DeclaredFeature] = {}
+    new = VariantDescription.__new__
+    out: dict[str, VariantDescription] = {}
+    for label, data in variants.items():
+        # `type(...) is dict` first: the ABC check costs more than the rest of a small label.
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise InvalidProperty(
+                f"{_context(where, label, label_in_errors)}: expected an object of namespaces, "
+                f"got {_short(data)}"
+            )
+        declared = []
+        for namespace, features in data.items():
+            if type(features) is not dict and not isinstance(features, Mapping):
+                raise InvalidProperty(
+                    f"{_context(where, label, label_in_errors)}: namespace {_short(namespace)} "
+                    "must map features to value lists"
+                )
+            for feature, values in features.items():
+                try:
+                    key = (namespace, feature, tuple(values))
+                    entry = seen.get(key)
+                except TypeError:  # not a list, or unhashable items: the slow path says which
+                    key, entry = None, None
+                if entry is None:
+                    entry = DeclaredFeature(
+                        (namespace, feature),
+                        _checked_values(
+                            namespace, feature, values, _context(where, label, label_in_errors)
+                        ),
+                    )
+                    if key is not None:
+                        seen[key] = entry
+                declared.append(entry)
+        description = new(VariantDescription)
+        description.declared = tuple(declared)
+        out[label] = description
+    return out
+
+
+def _context(where: str, label: object, label_in_errors: bool) -> str:
+    # Formatted only when needed: a large release has thousands of labels.
+    return f"{where}: variant {_short(label)}" if label_in_errors else where
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
+def _checked_values(
+    namespace: object, feature: object, values: object, where: str
+) -> tuple[str, ...]:
+    """A feature's values, checked (names, values, non-empty, each once) and sorted."""
+    if not isinstance(namespace, str) or not NAME_RE.fullmatch(namespace):
+        raise InvalidProperty(
+            f"{where}: invalid namespace {_short(namespace)}: must match {NAME_RE.pattern}"
+        )
+    if not isinstance(feature, str) or not NAME_RE.fullmatch(feature):
+        raise InvalidProperty(
+            f"{where}: invalid feature {namespace} :: {_short(feature)}: must match {NAME_RE.pattern}"
+        )
+    if not isinstance(values, list) or not values:
+        raise InvalidProperty(
+            f"{where}: {namespace} :: {feature} must be a non-empty list of values"
+        )
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidProperty(
+                f"{where}: {namespace} :: {feature} has a non-string value {_short(value)}"
+            )
+        if not VALUE_RE.fullmatch(value):
+            raise InvalidProperty(
+                f"{where}: invalid variant property {namespace} :: {feature} :: {_short(value)}: "
+                f"the value must match {VALUE_RE.pattern}"
+            )
+    if len(set(values)) != len(values):
+        raise InvalidProperty(
+            f"{where}: {namespace} :: {feature} lists a value twice ({', '.join(values)}); each "
+            "value may appear once"
+        )
+    return tuple(sorted(values))
 
 
 def hash_label(properties: Iterable[VariantProperty]) -> str:
