@@ -96,11 +96,15 @@ def check_api_version(version: str | None, where: str) -> None:
 
 def _parsed(text: str, url: str, what: str) -> _Anchors:
     parser = _Anchors(url)
-    parser.feed(text)
-    leftover = parser.rawdata.strip()
-    if leftover:
-        parser._fail(f"unterminated tag {leftover[:40]!r}")
-    parser.close()
+    try:
+        parser.feed(text)
+        leftover = parser.rawdata.strip()
+        if leftover:
+            parser._fail(f"unterminated tag {leftover[:40]!r}")
+        parser.close()
+    except AssertionError as exc:
+        # html.parser asserts on some malformed declarations (`<![`): a malformed page.
+        raise InvalidIndexPage(f"{url}: malformed HTML {what}: {exc}") from None
     if parser.problem is not None:
         raise InvalidIndexPage(f"{url}: malformed HTML {what}: {parser.problem}")
     if parser.open_anchor:

@@ -72,6 +72,11 @@ def parse_variant_wheel_filename(filename: str) -> VariantWheelFilename:
         name, version, build, tags = parse_wheel_filename(base)
     except InvalidWheelFilename as exc:
         raise InvalidVariantWheelFilename(f"invalid wheel filename {filename!r}: {exc}") from None
+    except ValueError as exc:
+        # A version or build number past Python's integer digit limit (4,300 digits).
+        raise InvalidVariantWheelFilename(
+            f"invalid wheel filename {filename[:100]!r}…: {str(exc)[:100]}"
+        ) from None
     return VariantWheelFilename(filename, name, version, build, tags, label)
 
 
