@@ -114,3 +114,18 @@ def test_a_fifo_in_place_of_a_variants_file_is_an_error_not_a_hang(
     fifo = tmp_path / "demo-1.0-variants.json"
     os.mkfifo(fifo)
     _one_line_error(fitwheel("rank", fifo, "--profile", profile, timeout=20), "not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("[interpreter]\nplatforms = 7\n", "[interpreter]"),
+        ("[facts]\ncuda_driver = 12.8\n", "[facts] cuda_driver = '12.8' must be a table"),
+    ],
+)
+def test_profile_show_with_wrong_types_is_one_line(
+    tmp_path: Path, content: str, needle: str
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(content)
+    _one_line_error(fitwheel("profile", "show", path), str(path), needle)

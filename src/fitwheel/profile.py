@@ -159,6 +159,13 @@ def profile_from_document(
     facts = data.get("facts", {})
     if not isinstance(facts, Mapping):
         raise InvalidProfile(f"{where}: [facts] must be a table")
+    for name, table in facts.items():
+        # Facts are grouped by source (`[facts.nvidia]`, `[facts.cpu]`): a bare value is a typo.
+        if not isinstance(table, Mapping):
+            raise InvalidProfile(
+                f"{where}: [facts] {name} = {str(table)[:40]!r} must be a table "
+                f"([facts.{name}] with its keys)"
+            )
     try:
         variants = SupportedProperties.from_mapping(data.get("variants", {}), where=where)
     except InvalidProperty as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import tomli_w
 from hypothesis import strategies as st
+from packaging.markers import default_environment
 
 from fitwheel.decoding import loads_json
 from fitwheel.detect import profile_document
@@ -51,6 +52,7 @@ from fitwheel.wheel.archive import VARIANT_JSON, open_wheel
 from wheelmaker import make_wheel
 
 URL = "https://example.org/simple/demo/"
+ENVIRONMENT = dict(default_environment())
 SUPPORT = SupportedProperties.from_mapping(
     {
         "x86_64": {"level": ["v3", "v2", "v1"], "avx2": ["on"]},
@@ -82,7 +84,7 @@ def run_property(data: bytes) -> None:
 
 def run_variants_json(data: bytes) -> None:
     document = loads_variants_document(data, where="fuzz")
-    rank(document, SUPPORT, provided_namespaces=BUILTIN_NAMESPACES)
+    rank(document, SUPPORT, environment=ENVIRONMENT, provided_namespaces=BUILTIN_NAMESPACES)
     merge_documents(document, document)
     check_document(loads_json(data, where="fuzz", error=InvalidVariantMetadata), where="fuzz")
     again = loads_variants_document(dumps_variants_document(document), where="again")
