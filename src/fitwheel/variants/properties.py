@@ -170,7 +170,9 @@ def descriptions_from_mapping(
     feature, values) is checked, sorted and stored once (`DeclaredFeature`), and every label
     that declares it shares it. Errors name `where` and the label.
     """
-    seen: dict[tuple[str, str, tuple[str, ...]], DeclaredFeature] = {}
+    # namespace -> feature -> the value (one value) or the tuple of values -> entry: nested
+    # dicts of the document's own strings, so a label allocates no lookup key.
+    seen: dict[Any, dict[Any, dict[Any, DeclaredFeature]]] = {}
     new = VariantDescription.__new__
     out: dict[str, VariantDescription] = {}
     for label, data in variants.items():
@@ -187,12 +189,20 @@ def descriptions_from_mapping(
                     f"{_context(where, label, label_in_errors)}: namespace {_short(namespace)} "
                     "must map features to value lists"
                 )
+            by_feature = seen.get(namespace)
+            if by_feature is None:
+                by_feature = seen[namespace] = {}
             for feature, values in features.items():
+                by_values = by_feature.get(feature)
+                if by_values is None:
+                    by_values = by_feature[feature] = {}
                 try:
-                    key = (namespace, feature, tuple(values))
-                    entry = seen.get(key)
+                    probe = (
+                        values[0] if type(values) is list and len(values) == 1 else tuple(values)
+                    )
+                    entry = by_values.get(probe)
                 except TypeError:  # not a list, or unhashable items: the slow path says which
-                    key, entry = None, None
+                    probe, entry = None, None
                 if entry is None:
                     entry = DeclaredFeature(
                         (namespace, feature),
@@ -200,8 +210,8 @@ def descriptions_from_mapping(
                             namespace, feature, values, _context(where, label, label_in_errors)
                         ),
                     )
-                    if key is not None:
-                        seen[key] = entry
+                    if probe is not None:
+                        by_values[probe] = entry
                 declared.append(entry)
         description = new(VariantDescription)
         description.declared = tuple(declared)
