@@ -44,6 +44,7 @@ VECTORS: list[tuple[str, bytes]] = [
     ("property", b"a :: b :: " + b"c" * 100_000),
     ("filename", b"demo-1" + b"0" * 5000 + b"-py3-none-any.whl"),
     ("html_page", b"<![[[[[[[[[[[[[[[[[["),
+    ("html_page", b'<a href="demo-1' + b"0" * 5000 + b'.tar.gz">x</a>'),
 ]
 
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from fitwheel.errors import InvalidVariantWheelFilename
 from fitwheel.variants.filename import VariantWheelFilename, parse_variant_wheel_filename
@@ -42,7 +42,7 @@ def _split_name_version(stem: str, project: str) -> Version | None:
         if char == "-" and canonicalize_name(stem[:index]) == project:
             try:
                 return Version(stem[index + 1 :])
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number past Python's 4,300 digits
                 return None
     return None
 
