@@ -87,16 +87,25 @@ def test_inspect_reports_what_zipfile_refuses_in_one_line(tmp_path: Path, kind: 
         open_wheel(wheel)
 
 
-def test_index_build_skips_an_unreadable_wheel_with_its_reason(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["encrypted", "extract-version", "method-99"])
+def test_index_build_refuses_what_pip_cannot_open(tmp_path: Path, kind: str) -> None:
+    # The fast zip reader once accepted these flags and versions and published the wheel.
     src = tmp_path / "src"
     make_wheel(src, "demo", "1.1")
-    bad = broken_wheel(src, "encrypted", version="1.0")
+    bad = broken_wheel(src, kind, version="1.0")
     with pytest.raises(UnreadableArchive):
         build_index(src, tmp_path / "strict")
     report = build_index(src, tmp_path / "out", skip_unreadable=True)
     assert report.files == 1
     (skipped,) = report.skipped
-    assert skipped.path == bad.name and "is encrypted" in skipped.reason
+    expected = {"encrypted": "is encrypted", "extract-version": "9.9", "method-99": "method 99"}
+    assert skipped.path == bad.name and expected[kind] in skipped.reason
+
+
+def test_index_build_cli_skips_an_unreadable_wheel_with_its_reason(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_wheel(src, "demo", "1.1")
+    bad = broken_wheel(src, "encrypted", version="1.0")
     result = fitwheel("index", "build", src, tmp_path / "cli")
     assert result.returncode == 0, result.stderr
     assert f"skipped {bad.name}: member 'demo/a.py' is encrypted" in result.stderr
