@@ -45,6 +45,18 @@ VECTORS: list[tuple[str, bytes]] = [
     ("filename", b"demo-1" + b"0" * 5000 + b"-py3-none-any.whl"),
     ("html_page", b"<![[[[[[[[[[[[[[[[[["),
     ("html_page", b'<a href="demo-1' + b"0" * 5000 + b'.tar.gz">x</a>'),
+    (
+        "variants_json",
+        b'{"$schema": "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json", '
+        b'"default-priorities": {"namespace": ["nvidia"]}, "providers": {"nvidia": '
+        b'{"requires": ["nvidia-variant-provider"]}}, "variants": {"a": {"nvidia": '
+        b'{"cuda_version_lower_bound": ["1' + b"2" * 5000 + b'"]}}}}',
+    ),
+    (
+        "profile",
+        b'[interpreter]\npython_version = "3.12"\n[facts.amd]\ngfx_archs = ["gfx942"]\n'
+        b'rocm_version = "6.111111111112"\n',
+    ),
 ]
 
 

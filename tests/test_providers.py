@@ -141,3 +141,13 @@ def test_nvidia_driver_version_from_a_profile_is_bounded() -> None:
     assert parse_version("12.8") == (12, 8)
     assert parse_version("999999999999.1") is None
     assert parse_version("1" * 5000) is None
+
+
+def test_rocm_version_from_a_profile_is_bounded() -> None:
+    # Every minor down to 0 is listed: "6.111111111112" enumerated until killed (fuzzer).
+    from fitwheel.providers.amd import provide
+
+    facts = {"amd": {"gfx_archs": ["gfx942"], "rocm_version": "6.2"}}
+    assert provide(facts)["rocm_version"] == ["6.2", "6.1", "6.0"]
+    facts["amd"]["rocm_version"] = "6.111111111112"
+    assert "rocm_version" not in provide(facts)

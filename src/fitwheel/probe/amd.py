@@ -114,6 +114,6 @@ def _rocm_version(sysroot: str, env: Mapping[str, str]) -> str | None:
         if raw is None:
             continue
         parts = raw.decode("ascii", "replace").strip().split("-")[0].split(".")
-        if len(parts) >= 2 and all(p.isdigit() and len(p) <= 4 for p in parts[:2]):
+        if len(parts) >= 2 and all(p.isdigit() and len(p) <= 3 for p in parts[:2]):
             return f"{int(parts[0])}.{int(parts[1])}"
     return None

@@ -32,6 +32,7 @@ def _major_minor(value: object) -> tuple[int, int] | None:
     if value is None:
         return None
     parts = str(value).split(".")
-    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+    # Three digits each at most: every minor down to 0 is listed, so this bounds the list.
+    if len(parts) >= 2 and all(p.isdigit() and len(p) <= 3 for p in parts[:2]):
         return int(parts[0]), int(parts[1])
     return None

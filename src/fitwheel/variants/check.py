@@ -35,10 +35,11 @@ SCHEMA_UV_PROVIDERS = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.jso
 _PEP817_PROVIDER_FIELDS = ("enable-if", "install-time")
 # PEP 825's optional order overrides: fitwheel honours them, uv 0.13.9 cannot parse them.
 _PRIORITY_OVERRIDES = {"feature": "feature", "property": "value"}
+# Digits bounded: a longer number is none uv reports (and int() of thousands of digits raises).
 _SM_ARCH_RE = re.compile(
-    r"(?P<major>[0-9]+)(?P<minor>[0-9])(?P<suffix>[a-z]*)_(?P<kind>real|virtual)"
+    r"(?P<major>[0-9]{1,4})(?P<minor>[0-9])(?P<suffix>[a-z]*)_(?P<kind>real|virtual)"
 )
-_CUDA_VERSION_RE = re.compile(r"(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?")
+_CUDA_VERSION_RE = re.compile(r"(?P<major>[0-9]{1,4})(?:\.(?P<minor>[0-9]{1,4}))?")
 
 
 class Severity(Enum):
