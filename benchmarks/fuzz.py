@@ -4,8 +4,9 @@ Each input comes from a seeded byte-level mutator over valid seeds and earlier i
 parsed (`tests/helpers/fuzz.py`, the targets the test run fuzzes with a small hypothesis
 budget). An input must parse or raise fitwheel's documented error (a `FitwheelError`); any
 other exception, or an input that runs past a time limit, is counted as unexpected and
-written to the findings folder. Reports per target: inputs, parsed, refused, unexpected,
-seconds; then the process's peak RSS. Exit status 1 when anything unexpected happened.
+written to the findings folder. Each target runs in its own process, so its peak RSS is its
+own. Reports per target: inputs, parsed, refused, unexpected, seconds, peak RSS. Exit status 1
+when anything unexpected happened.
 
 Run: `nice python benchmarks/fuzz.py [--count 100000] [--seed 825] [--only NAME ...]
 [--findings DIR]`.
@@ -14,9 +15,11 @@ Run: `nice python benchmarks/fuzz.py [--count 100000] [--seed 825] [--only NAME 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +32,9 @@ from helpers.fuzz import PARSED, REFUSED, TARGETS, Target, classify, cleanup, mu
 
 PER_INPUT_SECONDS = 10
 CORPUS_LIMIT = 2_000
+CORPUS_ENTRY_LIMIT = 64 << 10
+"""Inputs larger than this are fed but not kept for further mutation (the corpus stays small,
+so the peak RSS measured is the parsers', not the fuzzer's)."""
 
 
 class _TooSlow(BaseException):
@@ -55,7 +61,7 @@ def fuzz(target: Target, count: int, rng: random.Random, findings: Path) -> dict
             signal.alarm(0)
         if outcome == PARSED:
             parsed += 1
-            if len(corpus) < CORPUS_LIMIT:
+            if len(corpus) < CORPUS_LIMIT and len(data) <= CORPUS_ENTRY_LIMIT:
                 corpus.append(data)
         elif outcome == REFUSED:
             refused += 1
@@ -75,30 +81,57 @@ def fuzz(target: Target, count: int, rng: random.Random, findings: Path) -> dict
     }
 
 
+def run_one(name: str, count: int, seed: int, findings: Path) -> int:
+    """Fuzz one target in this process; print its result as JSON on the last line."""
+    signal.signal(signal.SIGALRM, _alarm)
+    try:
+        result = fuzz(TARGETS[name], count, random.Random(f"{seed}-{name}"), findings)
+    finally:
+        cleanup()
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result), flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=825)
     parser.add_argument("--only", nargs="*", choices=sorted(TARGETS), default=sorted(TARGETS))
     parser.add_argument("--findings", type=Path, default=Path("fuzz-findings"))
+    parser.add_argument("--child", choices=sorted(TARGETS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGALRM, _alarm)
+    if args.child:
+        return run_one(args.child, args.count, args.seed, args.findings)
     total_bad = 0
-    print(f"{'target':<14}{'inputs':>9}{'parsed':>9}{'refused':>9}{'unexpected':>11}{'s':>8}")
-    try:
-        for name in args.only:
-            rng = random.Random(f"{args.seed}-{name}")
-            result = fuzz(TARGETS[name], args.count, rng, args.findings)
-            total_bad += int(result["unexpected"])
-            print(
-                f"{name:<14}{result['inputs']:>9}{result['parsed']:>9}{result['refused']:>9}"
-                f"{result['unexpected']:>11}{result['seconds']:>8.1f}",
-                flush=True,
-            )
-    finally:
-        cleanup()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak_mib:.0f} MiB")
+    print(
+        f"{'target':<14}{'inputs':>9}{'parsed':>9}{'refused':>9}{'unexpected':>11}{'s':>8}"
+        f"{'peak RSS MiB':>14}"
+    )
+    for name in args.only:
+        child = subprocess.run(
+            [
+                *(sys.executable, __file__, "--child", name, "--count", str(args.count)),
+                *("--seed", str(args.seed), "--findings", str(args.findings)),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        lines = child.stdout.strip().splitlines()
+        for line in lines[:-1]:
+            print(line)
+        if child.returncode != 0 or not lines:
+            print(f"{name:<14} the fuzzing process failed (exit {child.returncode})")
+            total_bad += 1
+            continue
+        result = json.loads(lines[-1])
+        total_bad += int(result["unexpected"])
+        print(
+            f"{name:<14}{result['inputs']:>9}{result['parsed']:>9}{result['refused']:>9}"
+            f"{result['unexpected']:>11}{result['seconds']:>8.1f}{result['peak_rss_mib']:>14.0f}",
+            flush=True,
+        )
     return 1 if total_bad else 0
 
 

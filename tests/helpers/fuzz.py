@@ -548,7 +548,7 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
             out[at:at] = out[start : start + rng.randint(1, 64)]
         else:
             del out[at:]
-    return bytes(out[: 1 << 20])
+    return bytes(out[: 256 << 10])
 
 
 def cleanup() -> None:
