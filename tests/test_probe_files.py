@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,11 @@ SYSROOTS = Path(__file__).parent / "detect_sysroots"
 fitwheel = functools.partial(run_fitwheel, check=True, clean=True, timeout=30)
 
 
-def detect_facts(sysroot: Path) -> dict:
-    return json.loads(fitwheel("detect", "--format", "json", "--sysroot", sysroot).stdout)["facts"]
+def detect_facts(sysroot: Path) -> dict[str, Any]:
+    facts: dict[str, Any] = json.loads(
+        fitwheel("detect", "--format", "json", "--sysroot", sysroot).stdout
+    )["facts"]
+    return facts
 
 
 def test_read_is_bounded_on_a_device_and_a_large_file(tmp_path: Path) -> None:

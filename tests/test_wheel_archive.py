@@ -24,7 +24,7 @@ from wheelmaker import make_wheel
 PROPERTY = "x86_64 :: level :: v3"
 
 
-def _first_member_offsets(data: bytes) -> tuple[int, int]:
+def _first_member_offsets(data: bytes | bytearray) -> tuple[int, int]:
     """(local header offset, central directory entry offset) of the archive's first member."""
     central = struct.unpack_from("<L", data, len(data) - 22 + 16)[0]
     return 0, central

@@ -52,7 +52,7 @@ from fitwheel.wheel.archive import VARIANT_JSON, open_wheel
 from wheelmaker import make_wheel
 
 URL = "https://example.org/simple/demo/"
-ENVIRONMENT = dict(default_environment())
+ENVIRONMENT: dict[str, str] = {key: str(value) for key, value in default_environment().items()}
 SUPPORT = SupportedProperties.from_mapping(
     {
         "x86_64": {"level": ["v3", "v2", "v1"], "avx2": ["on"]},
