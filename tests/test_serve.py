@@ -438,3 +438,19 @@ def test_a_release_naming_another_provider_is_not_served_by_fitwheels(
         for label in ("cu128", "null")
     }
     assert chosen == {"known": digest["cu128"].hexdigest(), "acme": digest["null"].hexdigest()}
+
+
+def test_a_malformed_upstream_document_is_a_502_naming_it(served: Profiled, tmp_path: Path) -> None:
+    """A variants.json nested 1,000 deep (2 KB) is one bounded error, not a crash or a 500."""
+    from helpers.variants import make_variant, plain_wheel
+
+    links = tmp_path / "links"
+    plain = plain_wheel(tmp_path / "plain", "deepdoc", "1.0")
+    make_variant(plain, links, null=True, namespace_priority="nvidia")
+    deep = links / "deepdoc-1.0-variants.json"
+    deep.write_text("[" * 1000 + "]" * 1000)
+    with proxy(served, upstreams=(str(links),)) as server:
+        status, _, body = get(server.url + "/simple/deepdoc/")
+    assert status == 502
+    message = body.decode()
+    assert "deepdoc-1.0-variants.json" in message and "Traceback" not in message
