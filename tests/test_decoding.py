@@ -78,6 +78,7 @@ def profile(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_rank_merge_generate_and_check_refuse_a_deep_document(
     deep: Path, profile: Path, tmp_path: Path
 ) -> None:

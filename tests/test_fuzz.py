@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 
 from helpers.fuzz import TARGETS, Target, cleanup, unexpected
 
+# A time budget per parser; the full run is benchmarks/fuzz.py.
+pytestmark = pytest.mark.slow
+
 FAST_BUDGET = settings(
     max_examples=60,
     deadline=None,

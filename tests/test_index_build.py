@@ -17,6 +17,9 @@ from helpers.catalog import populate, sdist
 from helpers.cli import fitwheel
 from helpers.variants import make_variant, plain_wheel
 
+# Whole index builds, one or more per test.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -23,6 +23,9 @@ from helpers.nginx import requires_nginx, start_nginx
 from helpers.variants import make_variant, plain_wheel
 from wheelmaker import make_wheel
 
+# Whole index builds, one or more per test.
+pytestmark = pytest.mark.slow
+
 STATE = ".fitwheel-index.json"
 
 

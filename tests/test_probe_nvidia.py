@@ -17,10 +17,14 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or shutil.which("gcc") is None,
-    reason="the driver stubs are Linux shared libraries built with gcc",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux") or shutil.which("gcc") is None,
+        reason="the driver stubs are Linux shared libraries built with gcc",
+    ),
+    # gcc builds the stubs, and each test runs fitwheel detect as a process.
+    pytest.mark.slow,
+]
 
 STUB_SOURCE = r"""
 #include <signal.h>

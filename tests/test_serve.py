@@ -31,7 +31,7 @@ from helpers.servers import hanging_server, status_server
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = f"{JSON}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 
-pytestmark = requires_nginx
+pytestmark = [requires_nginx, pytest.mark.e2e]
 
 
 @dataclass(frozen=True)

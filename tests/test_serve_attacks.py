@@ -19,6 +19,9 @@ from fitwheel.serve.upstreams import Upstreams
 from helpers.hostile import GOOD_BYTES, Hostile, cpu_profile, hostile_upstream
 from wheelmaker import make_wheel
 
+# A hostile upstream and the proxy as real servers, with timeouts that must elapse.
+pytestmark = pytest.mark.slow
+
 JSON = "application/vnd.pypi.simple.v1+json"
 
 

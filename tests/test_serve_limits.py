@@ -30,6 +30,9 @@ from helpers.hostile import PROFILE, Hostile, cpu_profile, hostile_upstream
 from helpers.nginx import free_port
 from wheelmaker import make_wheel
 
+# Real sockets by the hundred and timeouts that must elapse.
+pytestmark = pytest.mark.slow
+
 JSON = "application/vnd.pypi.simple.v1+json"
 
 

@@ -16,6 +16,9 @@ import pytest
 from helpers.cli import fitwheel
 from wheelmaker import make_wheel, verify_record
 
+# Each test runs fitwheel (make-variant, rank, ...) as a real process.
+pytestmark = pytest.mark.slow
+
 CUDA = ["nvidia :: cuda_version_lower_bound :: 12.8", "nvidia :: sm_arch :: 86_real"]
 
 
