@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 VARIANTLIB = Path(sys.executable).with_name("variantlib")
 NAMESPACES = ("nvidia", "x86_64")
 
-# Hash labels worked out by hand from DESIGN.md's rule (sha256 over the sorted property
-# lines, first 8 hex digits); the first is DESIGN.md's own vector.
+# Hash labels worked out by hand from variantlib's rule (sha256 over the sorted property
+# lines, first 8 hex digits; docs/format.md); the first is a published test vector.
 BLAS_V3 = ("blas_lapack :: library :: openblas", "x86_64 :: level :: v3")
 BLAS_V3_LABEL = "35ba9e9a"
 CU128_V3 = ("nvidia :: cuda_version_lower_bound :: 12.8", "x86_64 :: level :: v3")

@@ -26,7 +26,7 @@ def sm_list(*archs: str) -> dict[str, dict[str, list[str]]]:
     return {"nvidia": {"cuda_version_lower_bound": ["12.0"], "sm_arch": list(archs)}}
 
 
-# PyTorch 2.10's labels (DESIGN.md section 6).
+# PyTorch 2.10's labels, as its published variants metadata lists them.
 CUDA126 = sm_list("50_real", "60_real", "70_real", "75_real", "80_real", "86_real", "90_real")
 CUDA128 = sm_list("70_real", "75_real", "80_real", "86_real", "90_real", "100_real", "120_real")
 
