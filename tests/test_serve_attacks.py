@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,21 +15,11 @@ from fitwheel.serve.app import DEFAULT_PROFILE, ServeConfig, make_app
 from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.hostile import GOOD_BYTES, Hostile, cpu_profile, hostile_upstream
+from helpers.servers import get
 from wheelmaker import make_wheel
 
 # A hostile upstream and the proxy as real servers, with timeouts that must elapse.
 pytestmark = pytest.mark.slow
-
-JSON = "application/vnd.pypi.simple.v1+json"
-
-
-def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Accept": JSON})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            return reply.status, reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,21 +26,11 @@ from fitwheel.serve.server import BackgroundServer
 from fitwheel.serve.upstreams import Upstreams
 from helpers.hostile import PROFILE, Hostile, cpu_profile, hostile_upstream
 from helpers.nginx import free_port
+from helpers.servers import get
 from wheelmaker import make_wheel
 
 # Real sockets by the hundred and timeouts that must elapse.
 pytestmark = pytest.mark.slow
-
-JSON = "application/vnd.pypi.simple.v1+json"
-
-
-def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Accept": JSON})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            return reply.status, reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 @pytest.fixture

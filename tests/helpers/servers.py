@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,3 +90,16 @@ def endless_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
+    """(status, body) of a GET asking for PEP 691 JSON; an HTTP error is an answer, not raised."""
+    request = urllib.request.Request(url, headers={"Accept": JSON})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
