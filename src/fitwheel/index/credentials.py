@@ -14,15 +14,17 @@ import os
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the default port filled in (None: not one):
+    pip's notion of an origin, for credentials and for which hosts links may point at."""
     parts = urlsplit(url)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
     try:
-        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         return None
     return parts.scheme, parts.hostname, port
@@ -49,19 +51,19 @@ class Credentials:
     def learn(self, url: str) -> str:
         """Remember `url`'s user info for its origin; return `url` without it."""
         parts = urlsplit(url)
-        origin = _origin(url)
-        if origin is not None and parts.username is not None:
-            self._by_origin[origin] = (unquote(parts.username), unquote(parts.password or ""))
+        found = origin(url)
+        if found is not None and parts.username is not None:
+            self._by_origin[found] = (unquote(parts.username), unquote(parts.password or ""))
         return redact(url)
 
     def for_url(self, url: str) -> tuple[str, str] | None:
         """(user, password) for `url`'s origin, if one was given."""
-        origin = _origin(url)
-        if origin is None:
+        found = origin(url)
+        if found is None:
             return None
-        login = self._by_origin.get(origin)
+        login = self._by_origin.get(found)
         if login is None:
-            login = self._from_netrc(origin[1])
+            login = self._from_netrc(found[1])
         return login
 
     def _from_netrc(self, host: str) -> tuple[str, str] | None:

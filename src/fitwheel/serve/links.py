@@ -21,13 +21,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fitwheel.errors import FitwheelError
-from fitwheel.index.credentials import redact
+from fitwheel.index.credentials import DEFAULT_PORTS, origin, redact
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import ProjectPage
 
 LOG = logging.getLogger("fitwheel.serve")
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 PYPI_FILE_HOSTS = {
     "pypi.org": "files.pythonhosted.org",
     "test.pypi.org": "test-files.pythonhosted.org",
@@ -37,17 +36,6 @@ PYPI_FILE_HOSTS = {
 
 class InvalidAllowedHost(FitwheelError, ValueError):
     """An `--allow-host` value is not a host name (with an optional port)."""
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    parts = urlsplit(url)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    try:
-        port = parts.port or _DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        return None
-    return parts.scheme, parts.hostname.lower(), port
 
 
 def _host(spec: str) -> tuple[str, int | None]:
@@ -76,11 +64,11 @@ class LinkPolicy:
                 root = local_path(url).resolve()
                 folders.append(root if root.is_dir() else root.parent)
                 continue
-            origin = _origin(url)
-            if origin is not None:
-                origins.add(origin)
-                if origin[1] in PYPI_FILE_HOSTS:
-                    hosts.add((PYPI_FILE_HOSTS[origin[1]], 443))
+            found = origin(url)
+            if found is not None:
+                origins.add(found)
+                if found[1] in PYPI_FILE_HOSTS:
+                    hosts.add((PYPI_FILE_HOSTS[found[1]], 443))
         return cls(frozenset(origins), frozenset(hosts), tuple(folders))
 
     def refusal(self, url: str) -> str | None:
@@ -91,14 +79,14 @@ class LinkPolicy:
             if any(path.is_relative_to(folder) for folder in self.folders):
                 return None
             return "a local file outside the upstream folders"
-        if scheme not in _DEFAULT_PORTS:
+        if scheme not in DEFAULT_PORTS:
             return f"a {scheme}: link (only http and https are fetched)"
-        origin = _origin(url)
-        if origin is None:
+        found = origin(url)
+        if found is None:
             return "not a valid http(s) URL"
-        if origin in self.origins:
+        if found in self.origins:
             return None
-        _, host, port = origin
+        _, host, port = found
         if (host, port) in self.hosts or (host, None) in self.hosts:
             return None
         return f"host {host}:{port} is neither an upstream nor allowed (--allow-host)"

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp import web
 
 from fitwheel.errors import UpstreamError
+from fitwheel.index.credentials import origin
 
 CHUNK_SIZE = 256 * 1024
 
@@ -44,11 +45,6 @@ Refusal = Callable[[str], str | None]
 """Why a URL must not be fetched (None: it may)."""
 
 
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
-
-
 async def _answer(
     session: aiohttp.ClientSession,
     url: str,
@@ -57,9 +53,9 @@ async def _answer(
     refusal: Refusal,
 ) -> aiohttp.ClientResponse:
     """The first answer that is not a redirect, following allowed redirects from `url`."""
-    first = _origin(url)
+    first = origin(url)
     for _ in range(MAX_REDIRECTS + 1):
-        extra = credentials if _origin(url) == first else {}
+        extra = credentials if first is not None and origin(url) == first else {}
         upstream = await session.get(url, headers={**sent, **extra}, allow_redirects=False)
         if upstream.status not in _REDIRECTS or "Location" not in upstream.headers:
             return upstream
