@@ -83,6 +83,13 @@ def test_install_gets_the_member_build_that_fits(
     expected = MACHINES[name][1]
     assert installed_version(python, "torch") == f"2.9.0+{expected}"
     assert installed_version(python, "torchvision") == f"0.24.0+{expected}"
+    # The member files come straight from the member's index, not through the proxy; the
+    # build is named from what was installed (after the installer finished).
+    said = [line for line in result.stderr.splitlines() if line.startswith("fitwheel: ")]
+    assert [line.split(" (")[0] for line in said] == [
+        f"fitwheel: torch 2.9.0 -> {expected}",
+        f"fitwheel: torchvision 0.24.0 -> {expected}",
+    ], result.stderr
     assert installed_dist_info(python, "typing_shim") is not None
 
 

@@ -21,7 +21,7 @@ from helpers.serve_fixtures import (
     clean_env,
     detect_profile,
 )
-from helpers.venvs import fresh_venv, installed_label
+from helpers.venvs import fresh_venv, installed_dist_info, installed_label
 
 FITWHEEL = [sys.executable, "-m", "fitwheel"]
 PACKAGES = ("visionlike", "fastmath", "sdistonly")
@@ -211,6 +211,27 @@ def test_require_hashes_through_the_proxy(served: Served, tmp_path: Path) -> Non
 @requires_nginx
 @pytest.mark.slow
 @pytest.mark.e2e
+def test_hashes_pinned_for_another_machine_fail_with_a_hint(served: Served, tmp_path: Path) -> None:
+    """Hashed requirements written on an Ampere machine, installed on a CPU-only one: pip
+    refuses the other build's bytes, and the wrapper says why a mismatch happens here."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"torchlike==2.10.0 --hash=sha256:{_chosen_hash(served, 'cuda12.8')}\n")
+    python = fresh_venv(tmp_path / "venv")
+    env = clean_env(tmp_path, OVERRIDES["cpu"])
+    args = ["pip", "--python", str(python), "install", "--no-deps", "-r", str(requirements),
+            "-i", served.url]  # fmt: skip
+    result = run(args, env)
+    assert result.returncode != 0
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr
+    (hint,) = [line for line in result.stderr.splitlines() if line.startswith("fitwheel: hint:")]
+    assert "the pinned hashes name another machine's build" in hint
+    assert "this machine gets torchlike null." in hint, hint
+    assert installed_label_or_none(python, "torchlike") is None
+
+
+@requires_nginx
+@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_truncated_upstream_file_fails_the_hash_check(
     served: Served, tmp_path: Path, installer: str
@@ -321,3 +342,7 @@ def test_an_index_that_needs_credentials(served: Served, tmp_path: Path, install
     assert installed_label(python, "torchlike") == EXPECTED_TORCH["ampere_cu128"]
     assert "s3cret" not in result.stdout + result.stderr
     assert " 401 " not in log, log
+
+
+def installed_label_or_none(python: Path, dist: str) -> str | None:
+    return None if installed_dist_info(python, dist) is None else installed_label(python, dist)

@@ -123,18 +123,46 @@ def _families(given: Sequence[str], upstreams: Sequence[str]) -> tuple[Family, .
 
 
 def _reported(run: ProxiedRun, installer: str, installer_args: Sequence[str]) -> int:
-    """The installer's status, after naming each variant build it was handed (unless the
-    installer was asked to be quiet) and the upstream failure behind a failed run."""
+    """The installer's status, after naming each variant build it installed (unless the
+    installer was asked to be quiet), warning of any build that is not the one this machine
+    gets, and giving the upstream failure behind a failed run."""
+    import os
     import sys
 
+    from fitwheel.installers.outcome import environment, hashes_pinned, outcome
+
     quiet = any(a in ("-q", "--quiet", "-qq", "-qqq") for a in installer_args)
+    paths = None
+    if run.status == 0 and run.offered:
+        paths = environment(installer, installer_args, os.environ)
+    report = outcome(run.offered, run.chosen, paths, run.started)
     if not quiet:
-        for build in run.chosen:
-            print(f"fitwheel: {build}", file=sys.stderr)
+        for line in report.chosen:
+            print(f"fitwheel: {line}", file=sys.stderr)
+    for line in report.mismatched:
+        print(f"fitwheel: warning: {line}", file=sys.stderr)
     if run.upstream_failure is not None:
         message = f"{installer} could not use an index: {run.upstream_failure}"
         print(f"fitwheel: error: {message}", file=sys.stderr)
+    elif run.status != 0 and run.offered and hashes_pinned(installer_args):
+        print(
+            "fitwheel: hint: if the installer reported a hash mismatch: the pinned hashes name "
+            "another machine's build; this machine gets "
+            + ", ".join(sorted(_labels(run)))
+            + ". Keep one lock or hashed requirements file per profile (see docs/lock.md).",
+            file=sys.stderr,
+        )
     return run.status
+
+
+def _labels(run: ProxiedRun) -> set[str]:
+    """Per project, the build its newest listed release gets."""
+    from packaging.version import Version
+
+    newest = (
+        max(builds.values(), key=lambda b: Version(b.version)) for builds in run.offered.values()
+    )
+    return {f"{build.project} {build.label}" for build in newest}
 
 
 @contextmanager

@@ -6,9 +6,10 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -72,12 +73,15 @@ def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) ->
 
 @dataclass(frozen=True)
 class ProxiedRun:
-    """How the installer ended, the variant builds it was handed (one per project), and the
-    last upstream failure when it failed."""
+    """How the installer ended, the variant builds it was handed (one per project), the
+    last upstream failure when it failed, and what the proxy chose for each release it listed
+    (by project, then version) since `started` (`time.time()`)."""
 
     status: int
     upstream_failure: str | None
     chosen: tuple[ChosenBuild, ...] = ()
+    offered: Mapping[str, Mapping[str, ChosenBuild]] = field(default_factory=dict)
+    started: float = 0.0
 
 
 def run_behind_proxy(
@@ -97,6 +101,7 @@ def run_behind_proxy(
     """
     from fitwheel.serve.sockets import listening_socket, socket_url
 
+    started = time.time()
     sock = listening_socket()
     command, env = build(socket_url(sock) + "/simple/")
     try:
@@ -118,7 +123,7 @@ def run_behind_proxy(
             server.stop()
     failure = proxy.failures[-1] if status != 0 and proxy.failures else None
     chosen = tuple(proxy.handed_out[name] for name in sorted(proxy.handed_out))
-    return ProxiedRun(status, failure, chosen)
+    return ProxiedRun(status, failure, chosen, dict(proxy.offered), started)
 
 
 def _start_proxy(

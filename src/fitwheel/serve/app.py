@@ -113,6 +113,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
             entry = await proxy.resolved(profile, project)
         except FitwheelError as exc:
             return _failure(exc)
+        proxy.offer(entry)
         body, etag = entry.body(
             JSON_CONTENT_TYPE if content_type == JSON_CONTENT_TYPE else HTML_CONTENT_TYPE
         )

@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 from aiohttp import web
+from packaging.utils import canonicalize_name
 
 from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.families import Family, family_for
@@ -63,6 +64,9 @@ MAX_CACHED_FILES = 200_000
 MAX_PAGE_BYTES = 64 << 20
 """Bytes an upstream page or variants.json may have, chunked or not: past it the upstream is
 lying (PyPI's largest project pages are a few MiB), and the bytes read so far are let go."""
+
+MAX_OFFERED = 4096
+"""Projects whose offered builds are remembered for the wrappers' report (`Proxy.offered`)."""
 
 
 def serve_client_settings(timeout: float = 30.0) -> ClientSettings:
@@ -141,6 +145,10 @@ class Proxy:
         self.handed_out: dict[str, ChosenBuild] = {}
         """Variant builds whose files (or metadata) were served, by project, for a wrapper to
         name after the installer finishes (the newest one per project)."""
+        self.offered: dict[str, dict[str, ChosenBuild]] = {}
+        """The variant build each release of a served page stands for, by project then
+        version: what an installer that takes a build from elsewhere (its own cache, a family
+        member's index) should have got. At most `MAX_OFFERED` projects, the newest kept."""
         self.links = LinkPolicy.for_upstreams(
             (*config.upstreams.urls, *(f.url for f in config.families)), config.allow_hosts
         )
@@ -154,6 +162,17 @@ class Proxy:
         self._failed: dict[tuple[str, str], tuple[float, FitwheelError]] = {}
         self._failed_files: dict[str, tuple[float, UpstreamError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
+
+    def offer(self, resolved: Resolved) -> None:
+        """Record the builds a page just served stands for (see `offered`)."""
+        builds = list(resolved.chosen.values())
+        if not builds:
+            return
+        project = canonicalize_name(builds[0].project)
+        self.offered.pop(project, None)
+        self.offered[project] = {build.version: build for build in builds}
+        while len(self.offered) > MAX_OFFERED:
+            self.offered.pop(next(iter(self.offered)))
 
     async def open(self, _app: web.Application) -> None:
         await self._client.__aenter__()
