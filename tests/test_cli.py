@@ -90,3 +90,14 @@ def test_explain_says_so_when_the_page_lists_no_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "no release: the page lists no file of demo" in result.stdout
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_wrapper_help_shows_fitwheels_options_then_the_installers(installer: str) -> None:
+    result = fitwheel(installer, "--help")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith(f"usage: fitwheel {installer} [FITWHEEL OPTIONS]"), out[:200]
+    ours = out.index("  --profile FILE"), out.index("  --index-family NAME[=URL]")
+    theirs = out.index("Usage:")  # pip's and uv's own help both start their usage so
+    assert max(ours) < out.index(f"{installer}'s own help follows.") < theirs

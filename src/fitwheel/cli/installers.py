@@ -9,6 +9,7 @@ pytorch=https://mirror/whl/ pip install torch`.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,8 +33,16 @@ def add_parser(subparsers: Any) -> None:
             # recognised by argparse ('+' never starts an argument).
             prefix_chars="+",
             add_help=False,
+            epilog=own_options_help(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        parser.add_argument("installer_args", nargs=argparse.REMAINDER)
+        parser.add_argument(
+            "installer_args",
+            nargs=argparse.REMAINDER,
+            metavar="ARGS",
+            help=f"{name}'s arguments, passed on unchanged (`fitwheel {name} --help` shows "
+            f"{name}'s own help after fitwheel's)",
+        )
         parser.set_defaults(func=run, installer=name)
 
 
@@ -46,6 +55,52 @@ def parsed_arguments(installer: str, installer_args: Sequence[str]) -> argparse.
         func=run,
         installer=installer,
     )
+
+
+OWN_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("--profile FILE", "choose builds for the machine described by FILE (a profile from "
+     "`fitwheel profile capture` or `fitwheel detect --format json`) instead of this one; "
+     "FITWHEEL_PROFILE=FILE does the same"),
+    ("--index-family NAME[=URL]", "an index family (per-accelerator indexes such as "
+     "PyTorch's whl/cu126, ...) whose members are one release's builds; URL: a mirror of its "
+     "base; or a TOML file describing one; repeatable; FITWHEEL_INDEX_FAMILIES too"),
+)  # fmt: skip
+"""fitwheel's own options of `fitwheel pip|uv`: given before the installer's arguments."""
+
+
+def own_options_help() -> str:
+    """fitwheel's options of `fitwheel pip|uv`, as a help section."""
+    lines = ["fitwheel options (before the installer's arguments):"]
+    for name, text in OWN_OPTIONS:
+        lines.append(f"  {name}")
+        lines.extend(f"      {line}" for line in textwrap.wrap(text, 72))
+    return "\n".join(lines)
+
+
+def wrapper_help(installer: str) -> str:
+    """fitwheel's part of `fitwheel pip --help`; the installer's own help follows it."""
+    example = "install torch" if installer == "pip" else "pip install torch"
+    lines = [
+        f"usage: fitwheel {installer} [FITWHEEL OPTIONS] {installer.upper()} ARGUMENTS...",
+        "",
+        *textwrap.wrap(
+            f"Runs {installer} with the indexes it would use replaced by fitwheel's resolving "
+            "proxy, so each package gets the build that fits the machine.",
+            78,
+        ),
+        f"Example: fitwheel {installer} {example}",
+        "",
+        own_options_help(),
+        "",
+        f"{installer}'s own help follows.",
+        "-" * 72,
+    ]
+    return "\n".join(lines)
+
+
+def _asks_for_help(args: Sequence[str]) -> bool:
+    before = args[: args.index("--")] if "--" in args else args
+    return any(a in ("-h", "--help") for a in before)
 
 
 @dataclass(frozen=True)
@@ -83,6 +138,15 @@ def run(args: argparse.Namespace) -> int:
 
     options = split_options(args.installer_args)
     profile_path, installer_args = options.profile, options.rest
+    if _asks_for_help(installer_args) or not installer_args:
+        print(wrapper_help(args.installer), flush=True)
+        if args.installer == "pip":
+            from fitwheel.installers.pip import pip_argv
+
+            return run_command(pip_argv(installer_args or ["--help"]))
+        from fitwheel.installers.uv import uv_binary
+
+        return run_command([uv_binary(), *(installer_args or ["--help"])])
     if args.installer == "pip":
         from fitwheel.installers import pip
 
