@@ -170,3 +170,20 @@ def test_json_page_nested_past_the_bound_is_a_malformed_page() -> None:
     deep = '{"meta": {"api-version": "1.0"}, "files": [], "x": ' + "[" * 1000 + "]" * 1000 + "}"
     with pytest.raises(InvalidIndexPage, match="nested more than 32 levels"):
         parse_json_page(deep, url=URL, project="demo")
+
+
+def test_a_json_page_of_an_html_upstream_lists_the_versions_of_its_files() -> None:
+    """PEP 700 `versions`: an HTML page has none, so they come from the filenames (installers
+    such as uv read them); files that name no release (a stray README) add none."""
+    html = (
+        '<a href="demo-1.10.0-py3-none-any.whl">w</a>'
+        '<a href="demo-1.10.0-py3-none-any-cu126.whl">v</a>'
+        '<a href="demo-1.10.0-variants.json">j</a>'
+        '<a href="demo-1.9.tar.gz">s</a>'
+        '<a href="demo-2.0rc1-py3-none-any.whl">r</a>'
+        '<a href="README.txt">x</a>'
+    )
+    page = parse_html_page(html, url=URL, project="demo")
+    assert page.versions == ()
+    document = json.loads(json_project_page(page))
+    assert document["versions"] == ["1.9", "1.10.0", "2.0rc1"]

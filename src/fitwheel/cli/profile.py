@@ -27,7 +27,11 @@ def add_parser(subparsers: Any) -> None:
     add_probe_options(capture)
     capture.set_defaults(func=run_capture)
     show = actions.add_parser("show", help="show what a profile file supports")
-    show.add_argument("file", metavar="FILE")
+    show.add_argument(
+        "file",
+        metavar="FILE",
+        help="a profile file (TOML, or JSON from `fitwheel detect --format json`)",
+    )
     add_format_option(show)
     show.set_defaults(func=run_show)
 

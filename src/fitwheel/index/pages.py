@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from fitwheel.index.filenames import classify
 from fitwheel.index.model import IndexFile, ProjectPage
 
 API_VERSION = "1.1"
@@ -76,14 +77,24 @@ def _json_file(file: IndexFile) -> dict[str, Any]:
 
 
 def json_project_page(page: ProjectPage) -> bytes:
-    """The PEP 691 page, with PEP 700 `versions` and sizes."""
+    """The PEP 691 page, with PEP 700 `versions` and sizes. An HTML upstream lists no
+    versions: they are then those of the page's distribution filenames, oldest first."""
     document = {
         "meta": {"api-version": API_VERSION},
         "name": page.name,
         "files": [_json_file(f) for f in page.files],
-        "versions": list(page.versions),
+        "versions": list(page.versions) or _versions_of(page),
     }
     return json.dumps(document, separators=(",", ":")).encode() + b"\n"
+
+
+def _versions_of(page: ProjectPage) -> list[str]:
+    versions = set()
+    for file in page.files:
+        name = classify(file.filename, page.name)
+        if name is not None:
+            versions.add(name.version)
+    return [str(v) for v in sorted(versions)]
 
 
 def html_root_page(projects: Iterable[str]) -> bytes:
