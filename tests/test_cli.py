@@ -73,8 +73,8 @@ def test_every_option_of_every_command_explains_itself() -> None:
             if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
                     walk(sub, f"{path} {name}")
-            elif action.option_strings and not action.help:
-                missing.append(f"{path} {'/'.join(action.option_strings)}")
+            elif not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
 
     walk(build_parser(), "fitwheel")
     assert missing == []

@@ -23,7 +23,9 @@ def add_parser(subparsers: Any) -> None:
         "status 1 when no release has a file for the target. With --lock pylock.toml instead: "
         "what each --profile would install from the lock, and why.",
     )
-    parser.add_argument("project", metavar="PROJECT", nargs="?")
+    parser.add_argument(
+        "project", metavar="PROJECT", nargs="?", help="the project to explain (a name)"
+    )
     parser.add_argument("--lock", metavar="PYLOCK", help="explain a lock instead of a project")
     add_index_options(parser)
     add_family_option(parser)

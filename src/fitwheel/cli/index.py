@@ -39,8 +39,10 @@ def add_parser(subparsers: Any) -> None:
         "copies. The build deletes only files it created, and refuses a non-empty OUT_DIR it "
         "did not write unless --force.",
     )
-    build.add_argument("source", metavar="SRC_DIR")
-    build.add_argument("output", metavar="OUT_DIR")
+    build.add_argument(
+        "source", metavar="SRC_DIR", help="a folder of wheels and sdists (any layout)"
+    )
+    build.add_argument("output", metavar="OUT_DIR", help="where the static index is written")
     build.add_argument(
         "--base-url",
         metavar="URL",

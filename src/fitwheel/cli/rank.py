@@ -16,7 +16,9 @@ def add_parser(subparsers: Any) -> None:
         "its compatible labels best first (PEP 825 order), and why each other label is excluded. "
         "Exit status 1 when no label is compatible.",
     )
-    parser.add_argument("variants_json", metavar="VARIANTS_JSON")
+    parser.add_argument(
+        "variants_json", metavar="VARIANTS_JSON", help="a release's variants.json (PEP 825)"
+    )
     parser.add_argument(
         "--profile",
         required=True,

@@ -22,7 +22,9 @@ def add_parser(subparsers: Any) -> None:
         "metadata; fetch every file (locked URL, or --find-links DIR), check every hash, and "
         "only then install them with `installer`.",
     )
-    parser.add_argument("lock", metavar="PYLOCK")
+    parser.add_argument(
+        "lock", metavar="PYLOCK", help="a pylock.toml (from `fitwheel lock` or another tool)"
+    )
     parser.add_argument(
         "--python",
         metavar="PATH",

@@ -34,7 +34,9 @@ def add_parser(subparsers: Any) -> None:
         "Provider tables, static-properties included, must be the same in every wheel "
         "(`wheel make-variant --static-property` with the same list for each).",
     )
-    generate.add_argument("directory", metavar="DIR")
+    generate.add_argument(
+        "directory", metavar="DIR", help="a folder of one release's variant wheels"
+    )
     generate.set_defaults(func=run_generate)
 
     merge = commands.add_parser(
@@ -43,8 +45,8 @@ def add_parser(subparsers: Any) -> None:
         description="Merge two variants documents of one release: namespace priorities must be "
         "prefixes of each other, labels must agree.",
     )
-    merge.add_argument("first", metavar="A")
-    merge.add_argument("second", metavar="B")
+    merge.add_argument("first", metavar="A", help="a variants.json")
+    merge.add_argument("second", metavar="B", help="another variants.json of the same release")
     merge.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     merge.set_defaults(func=run_merge)
 
@@ -58,7 +60,9 @@ def add_parser(subparsers: Any) -> None:
         "write from its [variant] table. Exit status 1 when something would make an installer "
         "select wrongly.",
     )
-    check.add_argument("path", metavar="FILE_OR_DIR")
+    check.add_argument(
+        "path", metavar="FILE_OR_DIR", help="a variants.json, a wheel, or a folder of them"
+    )
     add_format_option(check)
     check.set_defaults(func=run_check)
 

@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> None:
         "(nvidia, x86_64, aarch64, tpu) get the provider identity installers recognise; "
         "namespaces that describe the build get static-properties (--static-property).",
     )
-    make.add_argument("wheel", metavar="WHEEL")
+    make.add_argument("wheel", metavar="WHEEL", help="a plain wheel to label")
     make.add_argument(
         "-o",
         "--output-dir",
@@ -68,7 +68,7 @@ def add_parser(subparsers: Any) -> None:
         help="turn a variant wheel back into a plain wheel",
         description="Remove variant.json, rewrite RECORD, drop the label from the name.",
     )
-    unmake.add_argument("wheel", metavar="WHEEL")
+    unmake.add_argument("wheel", metavar="WHEEL", help="a variant wheel")
     unmake.add_argument(
         "-o",
         "--output-dir",
@@ -84,7 +84,7 @@ def add_parser(subparsers: Any) -> None:
         description="Show a wheel's "
         "name, tags and variant data; fails when variant.json and the filename disagree.",
     )
-    inspect.add_argument("wheel", metavar="WHEEL")
+    inspect.add_argument("wheel", metavar="WHEEL", help="a wheel, variant or plain")
     add_format_option(inspect)
     inspect.set_defaults(func=run_inspect)
 
