@@ -55,6 +55,23 @@ def environment(installer: str, args: Sequence[str], env: Mapping[str, str]) -> 
     python = _interpreter(installer, found.values.get(_PYTHON, [None])[-1], env)
     if python is None:
         return None
+    return _site_folders(python)
+
+
+def _site_folders(python: str) -> list[Path] | None:
+    """Where `python` installs, without starting it when that is known: this interpreter's
+    own folders, or a virtual environment's `lib/pythonX.Y/site-packages`."""
+    if python == sys.executable:
+        import sysconfig
+
+        return [
+            Path(p) for p in dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+        ]
+    root = Path(python).parent.parent
+    if (root / "pyvenv.cfg").is_file():
+        found = sorted(root.glob("lib/python*/site-packages"))
+        if found:
+            return found
     try:
         return environment_paths(python)
     except FitwheelError:
