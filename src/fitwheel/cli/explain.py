@@ -63,23 +63,6 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
-    chosen = None
-    if choice.chosen is not None:
-        chosen = {
-            "filename": choice.chosen.filename,
-            "label": choice.label,
-            "url": choice.chosen.url,
-            "reason": choice.reason,
-        }
-    return {
-        "version": choice.version,
-        "chosen": chosen,
-        "reason": choice.reason,
-        "rejected": [{"filename": r.file.filename, "reason": r.reason} for r in choice.rejected],
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     import os
     import sys
@@ -126,6 +109,7 @@ def _print_json(
     """The JSON report; with a family, each rejection names its member (`label`), and each
     member without a build of the release is one more rejection (`"filename": null`)."""
     from fitwheel.cli._common import print_json
+    from fitwheel.select import choice_to_json
 
     releases = []
     for choice in choices:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
@@ -61,6 +62,25 @@ def summary(choice: ReleaseChoice) -> str:
             return reason
     fitting = sum(1 for r in choice.rejected if r.reason.startswith("variant ")) + 1
     return f"the best of {fitting} fitting build{'s' if fitting != 1 else ''}"
+
+
+def choice_to_json(choice: ReleaseChoice) -> dict[str, Any]:
+    """One release's choice as `fitwheel explain --format json` (and the server's explain view)
+    report it."""
+    chosen = None
+    if choice.chosen is not None:
+        chosen = {
+            "filename": choice.chosen.filename,
+            "label": choice.label,
+            "url": choice.chosen.url,
+            "reason": choice.reason,
+        }
+    return {
+        "version": choice.version,
+        "chosen": chosen,
+        "reason": choice.reason,
+        "rejected": [{"filename": r.file.filename, "reason": r.reason} for r in choice.rejected],
+    }
 
 
 class _Tier(IntEnum):

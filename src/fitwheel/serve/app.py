@@ -1,6 +1,10 @@
 """The resolving index as an aiohttp application: its routes and the responses they give.
 
-Routes (each also under `/p/{profile}/` for a fleet of named profiles):
+Routes (each also under `/p/{profile}/` for a fleet of named profiles, except `/`):
+
+- `/`: the status page (see `status`): version, profiles, upstreams' health; `/?project=NAME`
+  adds the build each profile gets of NAME's newest releases.
+- `/explain/{project}`: every release's choice for the profile and why the other files lost.
 
 - `/simple/`: the projects every upstream lists (see `roots`).
 - `/simple/{project}/`: the first upstream's page for the project (see `upstreams`), resolved
@@ -13,7 +17,11 @@ Routes (each also under `/p/{profile}/` for a fleet of named profiles):
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from packaging.utils import canonicalize_name
@@ -21,8 +29,19 @@ from packaging.utils import canonicalize_name
 from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.index.filenames import is_normalized_name
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
+from fitwheel.select import ReleaseChoice
 from fitwheel.serve.negotiation import OFFERED, negotiate
-from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig
+from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig, page_etag
+from fitwheel.serve.status import (
+    MAX_PROJECT_CHARS,
+    SECURITY_HEADERS,
+    STATUS_CONTENT_TYPES,
+    explain_document,
+    explain_html,
+    search_row,
+    status_document,
+    status_html,
+)
 
 METADATA_SUFFIX = ".metadata"
 LOG = logging.getLogger("fitwheel.serve")
@@ -81,9 +100,6 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
                 text=f"fitwheel serve: no profile {name!r}; served: {_served(config)}\n",
             )
         return name
-
-    async def root(request: web.Request) -> web.StreamResponse:
-        return web.Response(text=f"fitwheel serve: indexes at {_served(config)}\n")
 
     async def simple_root(request: web.Request) -> web.StreamResponse:
         profile_of(request)
@@ -154,8 +170,97 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         app.router.add_get(prefix + "/simple/{project}/", project_page)
         app.router.add_get(prefix + "/files/{project}/{filename}", file)
         app.router.add_get(prefix + "/files/{project}/{sha256:[0-9a-f]{64}}/{filename}", file)
-    app.router.add_get("/", root)
+    _add_status_routes(app, proxy, profile_of)
     return app
+
+
+def _status_page(request: web.Request, json_body: bytes, html: bytes) -> web.Response:
+    """A status or explain view as the client prefers it (HTML unless JSON is), with the
+    pages' cache discipline and a policy that lets nothing but the page itself run."""
+    as_json = negotiate(request.headers.get("Accept", ""), STATUS_CONTENT_TYPES) == (
+        "application/json"
+    )
+    body, content_type = (json_body, "application/json") if as_json else (html, "text/html")
+    response = _page(request, body, page_etag(body), content_type)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, indent=1).encode() + b"\n"
+
+
+def _project_name(raw: str) -> str | None:
+    """The normalized project name of a query, or None when it cannot be one."""
+    if len(raw) > MAX_PROJECT_CHARS:
+        return None
+    project = canonicalize_name(raw.strip())
+    return project if is_normalized_name(project) else None
+
+
+def _add_status_routes(
+    app: web.Application, proxy: Proxy, profile_of: Callable[[web.Request], str]
+) -> None:
+    config = proxy.config
+    plain: dict[int, tuple[bytes, bytes]] = {}  # health.changes -> the page without a search
+
+    async def status(request: web.Request) -> web.StreamResponse:
+        raw = request.query.get("project")
+        if raw is None:
+            changes = proxy.health.changes
+            if changes not in plain:
+                document = status_document(config.profiles, proxy.health.states())
+                plain.clear()
+                plain[changes] = (_json(document), status_html(document))
+            return _status_page(request, *plain[changes])
+        project = _project_name(raw)
+        if project is None:
+            document = status_document(config.profiles, proxy.health.states())
+            shown = raw if len(raw) <= MAX_PROJECT_CHARS else raw[:MAX_PROJECT_CHARS] + "…"
+            error = f"{shown!r} is not a valid project name"
+            document["search"] = {"project": shown, "error": error, "profiles": []}
+            response = _status_page(request, _json(document), status_html(document))
+            response.set_status(400)
+            return response
+        outcomes = await asyncio.gather(*(_choices(proxy, p, project) for p in config.profiles))
+        rows = [search_row(p, project, o) for p, o in zip(config.profiles, outcomes, strict=True)]
+        document = status_document(config.profiles, proxy.health.states())  # as they left it
+        document["search"] = {"project": project, "error": None, "profiles": rows}
+        return _status_page(request, _json(document), status_html(document))
+
+    async def explain(request: web.Request) -> web.StreamResponse:
+        profile = profile_of(request)
+        raw = request.match_info["project"]
+        project = _project_name(raw)
+        if project is None:
+            return _error(404, f"{raw[:MAX_PROJECT_CHARS]!r} is not a valid project name")
+        try:
+            entry = await proxy.resolved(profile, project)
+        except FitwheelError as exc:
+            return _failure(exc)
+        if EXPLAIN_KEY not in entry.bodies:  # rendered once per resolved page, as pages are
+            document = explain_document(profile, project, entry.choices)
+            entry.bodies[EXPLAIN_KEY] = (_json(document), "")
+            entry.bodies[EXPLAIN_KEY + " html"] = (explain_html(document), "")
+        return _status_page(
+            request, entry.bodies[EXPLAIN_KEY][0], entry.bodies[EXPLAIN_KEY + " html"][0]
+        )
+
+    app.router.add_get("/", status)
+    for prefix in ("", "/p/{profile}"):
+        app.router.add_get(prefix + "/explain/{project}", explain)
+
+
+async def _choices(proxy: Proxy, profile: str, project: str) -> tuple[ReleaseChoice, ...] | str:
+    """The profile's choices for the project, or the error that stood in the way (one line)."""
+    try:
+        return (await proxy.resolved(profile, project)).choices
+    except FitwheelError as exc:
+        return str(exc)
+
+
+EXPLAIN_KEY = "explain"
+"""The key of the explain view's bodies in a resolved page's cache."""
 
 
 def _served(config: ServeConfig) -> str:

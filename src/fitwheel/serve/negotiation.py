@@ -1,4 +1,4 @@
-"""PEP 691 content negotiation: which page format a client's `Accept` header asks for."""
+"""Content negotiation (PEP 691's for index pages): which format a client's `Accept` asks for."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 OFFERED = (JSON_CONTENT_TYPE, HTML_CONTENT_TYPE, "text/html")
 
 
-def negotiate(accept: str) -> str | None:
-    """The PEP 691 content type to answer with, or None when nothing acceptable is offered."""
+def negotiate(accept: str, offered: tuple[str, ...] = OFFERED) -> str | None:
+    """The content type of `offered` to answer with (PEP 691's by default; on a tie the one
+    offered first), or None when nothing acceptable is offered."""
     if not accept.strip():
-        return "text/html"
+        return "text/html" if "text/html" in offered else offered[0]
     best: tuple[float, int] = (0.0, 0)
     chosen: str | None = None
     for part in accept.split(","):
@@ -23,10 +24,15 @@ def negotiate(accept: str) -> str | None:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        candidates = OFFERED if media in ("*/*", "application/*") else (media,)
+        if media == "*/*":
+            candidates = offered
+        elif media.endswith("/*"):
+            candidates = tuple(o for o in offered if o.startswith(media[:-1]))
+        else:
+            candidates = (media,)
         for candidate in candidates:
-            if candidate in OFFERED and quality > 0:
-                rank = (quality, -OFFERED.index(candidate))
+            if candidate in offered and quality > 0:
+                rank = (quality, -offered.index(candidate))
                 if chosen is None or rank > best:
                     best, chosen = rank, candidate
     return chosen

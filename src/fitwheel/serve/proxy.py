@@ -39,8 +39,16 @@ from fitwheel.index.pages import (
     json_root_page,
 )
 from fitwheel.profile import Profile
-from fitwheel.select import Target, choose_in_family, follow_anchor, resolve, resolve_in_family
+from fitwheel.select import (
+    ReleaseChoice,
+    Target,
+    choose_in_family,
+    follow_anchor,
+    resolve,
+    resolve_in_family,
+)
 from fitwheel.select.choose import summary
+from fitwheel.serve.health import UpstreamHealth
 from fitwheel.serve.links import LinkPolicy
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import relay
@@ -78,7 +86,8 @@ _K = TypeVar("_K")
 _E = TypeVar("_E", bound=FitwheelError)
 
 
-def _etag(body: bytes) -> str:
+def page_etag(body: bytes) -> str:
+    """A page's ETag: a hash of its body."""
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
@@ -124,14 +133,17 @@ class Resolved:
     expires: float
     chosen: Mapping[str, ChosenBuild] = field(default_factory=dict)
     """Served filename -> the variant build it stands for."""
+    choices: tuple[ReleaseChoice, ...] = ()
+    """Each release's choice for the profile, newest first (what `fitwheel explain` shows)."""
     bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    """Explicit cache: content type -> (rendered body, its ETag), rendered on first request."""
+    """Explicit cache: content type (or a view's key) -> (rendered body, its ETag), rendered on
+    first request."""
 
     def body(self, content_type: str) -> tuple[bytes, str]:
         if content_type not in self.bodies:
             render = json_project_page if content_type == JSON_CONTENT_TYPE else html_project_page
             body = render(self.listed)
-            self.bodies[content_type] = (body, _etag(body))
+            self.bodies[content_type] = (body, page_etag(body))
         return self.bodies[content_type]
 
 
@@ -152,6 +164,11 @@ class Proxy:
         self.links = LinkPolicy.for_upstreams(
             (*config.upstreams.urls, *(f.url for f in config.families)), config.allow_hosts
         )
+        self.health = UpstreamHealth(
+            [(url, "index") for url in config.upstreams.urls]
+            + [(f.url, f"index family {f.name}") for f in config.families]
+        )
+        """How each upstream answered lately (for the status page)."""
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
         self._resolved: dict[tuple[str, str], Resolved] = {}
@@ -212,19 +229,27 @@ class Proxy:
         """The `/simple/` page (the upstreams' project names and the families' projects) and
         its ETag, cached like pages."""
         if self._root is None or self._root[0] <= time.monotonic():
-            names = await all_projects(self._client, self.config.upstreams.urls)
+            try:
+                names = await all_projects(self._client, self.config.upstreams.urls)
+            except UpstreamError as exc:
+                self.health.failed(exc.url, exc.reason)
+                raise
+            for url in self.config.upstreams.urls:
+                self.health.succeeded(url)
             families = {p for f in self.config.families for p in f.projects}
             names = sorted(set(names) | families)
             self._root = (time.monotonic() + self.config.page_ttl, names, {})
         _, names, bodies = self._root
         if as_json not in bodies:
             body = json_root_page(names) if as_json else html_root_page(names)
-            bodies[as_json] = (body, _etag(body))
+            bodies[as_json] = (body, page_etag(body))
         return bodies[as_json]
 
     async def _resolve(self, profile_name: str, project: str) -> Resolved:
         try:
-            resolved, chosen = await self._resolved_page(self._targets[profile_name], project)
+            resolved, chosen, choices = await self._resolved_page(
+                self._targets[profile_name], project
+            )
         except UpstreamError as exc:
             self.failures.append(str(exc))
             _remember(self._failed, (profile_name, project), exc)
@@ -244,6 +269,7 @@ class Proxy:
             listed=listed,
             expires=time.monotonic() + self.config.page_ttl,
             chosen=MappingProxyType(chosen),
+            choices=choices,
         )
         self._forget((profile_name, project))
         size = len(entry.by_filename)
@@ -264,33 +290,55 @@ class Proxy:
 
     async def _resolved_page(
         self, target: Target, project: str
-    ) -> tuple[ProjectPage, dict[str, ChosenBuild]]:
-        """The project's page for one target (from its index family, else the upstreams), and
-        the variant build each served filename stands for."""
+    ) -> tuple[ProjectPage, dict[str, ChosenBuild], tuple[ReleaseChoice, ...]]:
+        """The project's page for one target (from its index family, else the upstreams), the
+        variant build each served filename stands for, and every release's choice."""
         family = family_for(self.config.families, project)
         if family is None:
-            page = await self.config.upstreams.project_page(self._client, project)
-            page = self.links.filter(page)
+            page = await self._upstream_page(project)
             documents = await self._client.variants_documents(page)
             resolution = resolve(page, target, documents)
-            return resolution.page, {
+            chosen_variants = {
                 filename: ChosenBuild(page.name, c.version, c.label or "", summary(c))
                 for filename, c in resolution.chosen_variants().items()
             }
+            return resolution.page, chosen_variants, resolution.choices
         try:
             builds, anchor = await fetch_with_anchor(self._client, family, project)
         except ProjectNotFound:
+            self.health.succeeded(family.url)
             raise
         except FitwheelError as exc:
+            self.health.failed(family.url, str(exc))
             raise UpstreamError(family.url, str(exc)) from None
+        self.health.succeeded(family.url)
         if anchor is not None:
             builds = follow_anchor(builds, anchor, target)
+        choices = choose_in_family(builds, target)
         chosen = {
             c.chosen.filename: ChosenBuild(builds.page.name, c.version, c.label, summary(c))
-            for c in choose_in_family(builds, target)
+            for c in choices
             if c.chosen is not None and c.label is not None
         }
-        return resolve_in_family(builds, target), chosen
+        return resolve_in_family(builds, target), chosen, choices
+
+    async def _upstream_page(self, project: str) -> ProjectPage:
+        """The first upstream's page for `project` (links filtered), noting who answered."""
+        try:
+            page = await self.config.upstreams.project_page(self._client, project)
+        except ProjectNotFound:
+            for url in self.config.upstreams.urls:
+                self.health.succeeded(url)  # every one answered: none has it
+            raise
+        except UpstreamError as exc:
+            for url in self.config.upstreams.urls:  # the ones before it said "not here"
+                if redact(url) == exc.url:
+                    break
+                self.health.succeeded(url)
+            self.health.failed(exc.url, exc.reason)
+            raise
+        self.health.succeeded(page.url)
+        return self.links.filter(page)
 
     async def relay_file(
         self, request: web.Request, file: IndexFile, url: str, *, immutable: bool
@@ -308,9 +356,10 @@ class Proxy:
             path = local_path(url)
             if not path.is_file():
                 raise UpstreamError(url, "no such file", status=404)
-            response = web.FileResponse(path, headers=headers)
-            response.content_type = "application/octet-stream"
-            return response
+            local = web.FileResponse(path, headers=headers)
+            local.content_type = "application/octet-stream"
+            self.health.succeeded(url)
+            return local
         assert self._files is not None
         url = self._client.credentials.learn(url)
         failed = self._failed_files.get(url)
@@ -318,7 +367,7 @@ class Proxy:
             raise failed[1]
         login = self._client.credentials.headers(url)
         try:
-            return await relay(
+            response = await relay(
                 request,
                 self._files,
                 url,
@@ -330,8 +379,11 @@ class Proxy:
         except UpstreamError as exc:
             if exc.status != 404:
                 self.failures.append(str(exc))
+                self.health.failed(url, exc.reason)
                 _remember(self._failed_files, url, exc)
             raise
+        self.health.succeeded(url)
+        return response
 
 
 def _remember(failures: dict[_K, tuple[float, _E]], key: _K, error: _E) -> None:
