@@ -230,7 +230,7 @@ def _profiles_table(profiles: Sequence[Mapping[str, Any]]) -> str:
         for p in profiles
     )
     return (
-        "<h2>Profiles</h2>\n<table><tr><th>profile</th><th>index</th><th>architecture</th>"
+        '<h2>Profiles</h2>\n<table id="profiles"><tr><th>profile</th><th>index</th><th>architecture</th>'
         f"<th>python</th><th>supports</th></tr>\n{rows}</table>\n"
     )
 
@@ -249,7 +249,7 @@ def _upstreams_table(upstreams: Sequence[Mapping[str, Any]]) -> str:
         for u in upstreams
     )
     return (
-        "<h2>Upstreams</h2>\n<table><tr><th>upstream</th><th>state</th><th>last success</th>"
+        '<h2>Upstreams</h2>\n<table id="upstreams"><tr><th>upstream</th><th>state</th><th>last success</th>'
         f"<th>last failure</th><th>last error</th></tr>\n{rows}</table>\n"
     )
 
@@ -284,7 +284,7 @@ def _search_results(search: Mapping[str, Any]) -> str:
             )
     return (
         f'<h2 id="search">Builds of {escape(search["project"])}</h2>\n'
-        "<table><tr><th>profile</th><th>release</th><th>build</th><th>why</th><th></th></tr>\n"
+        '<table id="builds"><tr><th>profile</th><th>release</th><th>build</th><th>why</th><th></th></tr>\n'
         f"{''.join(rows)}</table>\n"
     )
 
