@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_the_site_builds_strictly_with_the_readme_home_and_the_command_reference(
+def test_the_site_builds_strictly_with_the_readme_home_the_command_reference_and_pictures(
     tmp_path: Path,
 ) -> None:
     result = subprocess.run(
@@ -29,6 +29,20 @@ def test_the_site_builds_strictly_with_the_readme_home_and_the_command_reference
     assert 'href="detect/"' in home  # the README's docs/detect.md link, rewritten
     commands = (tmp_path / "site" / "commands" / "index.html").read_text()
     assert "fitwheel verify" in commands and "--index-url URL" in commands
+    # The pictures are drawn at build time, and the pages show them.
+    pictures = tmp_path / "site" / "pictures"
+    heatmap = (pictures / "families-heatmap.svg").read_text()
+    assert heatmap.startswith("<svg ")
+    for label in ("cu126", "cu128", "cu130", "rocm7.1", "xpu", "cpu"):
+        assert f'class="build">{label}</text>' in heatmap
+    assert "GTX 1080 Ti (sm 6.1), CUDA 12.8 driver, torch 2.11.0: cu126 (" in heatmap
+    flow = (pictures / "architecture-flow.svg").read_text()
+    for name in ("fitwheel.probe", "fitwheel.select", "fitwheel.serve", "fitwheel.runtime"):
+        assert f'class="package">{name}</text>' in flow
+    families = (tmp_path / "site" / "families" / "index.html").read_text()
+    assert 'src="../pictures/families-heatmap.svg"' in families
+    architecture = (tmp_path / "site" / "architecture" / "index.html").read_text()
+    assert 'src="../pictures/architecture-flow.svg"' in architecture
 
 
 def test_every_page_in_docs_is_in_the_navigation() -> None:

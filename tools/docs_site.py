@@ -3,13 +3,16 @@
 The site is made from the repository's own files, nothing else:
 - the README is the home page (its `docs/...` links rewritten to the pages beside it);
 - `commands.md`, the command reference, is generated from the CLI's own `--help` texts, so it
-  cannot drift from what `fitwheel` prints.
+  cannot drift from what `fitwheel` prints;
+- `pictures/*.svg` are drawn by `tools/pictures.py` from a real selection run and from
+  architecture.md's tables, so they cannot drift either.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,11 @@ def on_files(files: Files, config: Any) -> Files:
     home = re.sub(r"\]\(docs/([^)]+)\)", r"](\1)", readme)
     files.append(File.generated(config, "index.md", content=home))
     files.append(File.generated(config, "commands.md", content=command_reference()))
+    sys.path.insert(0, str(ROOT / "tools"))
+    from pictures import pictures
+
+    for name, svg in pictures().items():
+        files.append(File.generated(config, f"pictures/{name}", content=svg))
     return files
 
 
