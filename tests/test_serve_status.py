@@ -41,7 +41,7 @@ def machine(**facts: object) -> Profile:
         "python_version": "3.12.4",
         "architecture": "x86_64",
         "abis": ["cp312", "abi3", "none"],
-        "platforms": ["manylinux_2_28_x86_64", "linux_x86_64"],
+        "platforms": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"],
     }
     return profile_from_document(
         {"interpreter": interpreter, "variants": provide_all(facts)},
@@ -297,3 +297,48 @@ def test_the_page_answers_html_unless_json_is_preferred() -> None:
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert negotiate(browser, STATUS_CONTENT_TYPES) == "text/html"
     assert negotiate("image/png", STATUS_CONTENT_TYPES) is None
+
+
+@pytest.mark.slow
+def test_an_index_family_is_searched_explained_and_watched(tmp_path: Path) -> None:
+    from fitwheel.families import builtin_family
+    from fitwheel.select import Target
+    from helpers.families import build_family_site
+
+    tag = next(iter(Target.of(PROFILES["cpu"]).tag_positions)).interpreter
+    root = build_family_site(tmp_path, tag, torchvision={})
+    base = (root / "whl").as_uri() + "/"
+    profiles = {
+        "gtx1080ti": machine(
+            nvidia={"cuda_driver_version": "12.8", "compute_capabilities": ["6.1"]}
+        ),
+        **PROFILES,
+    }
+    config = ServeConfig(
+        Upstreams((str(root / "pypi"),)), profiles, families=(builtin_family("pytorch", base),)
+    )
+    with BackgroundServer(lambda: make_app(config)) as server:
+        status, document = get_json(server.url + "/?project=torch")
+        assert status == 200
+        builds = {
+            row["profile"]: [(r["version"], r["build"]) for r in row["releases"]]
+            for row in document["search"]["profiles"]
+        }
+        assert builds == {
+            "gtx1080ti": [("2.9.0", "cu126"), ("2.8.0", "cu126")],
+            "h100": [("2.9.0", "cu130"), ("2.8.0", "cu129")],
+            "cpu": [("2.9.0", "cpu"), ("2.8.0", "cpu")],
+        }
+        assert document["upstreams"][1] == {
+            **document["upstreams"][1],
+            "url": base,
+            "kind": "index family pytorch",
+            "healthy": True,
+            "successes": 3,
+        }
+        _, explained = get_json(server.url + "/p/gtx1080ti/explain/torch")
+        newest = explained["releases"][0]
+        assert newest["chosen"]["label"] == "cu126"
+        assert newest["chosen"]["filename"].startswith("torch-2.9.0+cu126-")
+        reasons = {r["reason"] for r in newest["rejected"]}
+        assert "cu128 has no kernels for sm 6.1 (built for 7.0-12.0)" in reasons
