@@ -240,10 +240,13 @@ def _add_status_routes(
             return _failure(exc)
         if EXPLAIN_KEY not in entry.bodies:  # rendered once per resolved page, as pages are
             document = explain_document(profile, project, entry.choices)
-            entry.bodies[EXPLAIN_KEY] = (_json(document), "")
-            entry.bodies[EXPLAIN_KEY + " html"] = (explain_html(document), "")
+            for key, body in (
+                (EXPLAIN_KEY, _json(document)),
+                (EXPLAIN_HTML_KEY, explain_html(document)),
+            ):
+                entry.bodies[key] = (body, page_etag(body))
         return _status_page(
-            request, entry.bodies[EXPLAIN_KEY][0], entry.bodies[EXPLAIN_KEY + " html"][0]
+            request, entry.bodies[EXPLAIN_KEY][0], entry.bodies[EXPLAIN_HTML_KEY][0]
         )
 
     app.router.add_get("/", status)
@@ -259,8 +262,8 @@ async def _choices(proxy: Proxy, profile: str, project: str) -> tuple[ReleaseCho
         return str(exc)
 
 
-EXPLAIN_KEY = "explain"
-"""The key of the explain view's bodies in a resolved page's cache."""
+EXPLAIN_KEY, EXPLAIN_HTML_KEY = "explain json", "explain html"
+"""The keys of the explain view's bodies in a resolved page's cache."""
 
 
 def _served(config: ServeConfig) -> str:
