@@ -158,7 +158,18 @@ def test_a_browser_searches_the_status_page_and_follows_the_explain_link(
     )
 
     browser.back()
-    screenshot = tmp_path / "status-page.png"
+    keep(browser, tmp_path / "status-page.png")
+    # On a phone's width the page does not scroll sideways: wide tables scroll in themselves.
+    browser.set_window_size(390, 844)
+    browser.refresh()
+    page_width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert page_width <= browser.execute_script("return window.innerWidth")
+    assert browser.find_element(By.ID, "project").size["width"] >= 150
+    keep(browser, tmp_path / "status-page-phone.png")
+
+
+def keep(browser: WebDriver, screenshot: Path) -> None:
+    """A screenshot of the page into `screenshot`, copied to the artefacts folder."""
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     shutil.copy(screenshot, artefacts_folder() / screenshot.name)

@@ -191,6 +191,11 @@ form{{display:flex;flex-wrap:wrap;gap:.5rem;margin:1rem 0}}
 input{{flex:1 1 12rem;font-size:1rem;padding:.4rem}} button{{font-size:1rem;padding:.4rem .8rem}}
 .error{{color:#a51d1d;font-weight:600}} .muted{{color:#555}}
 li{{margin:.2rem 0}}
+@media (max-width:40rem){{
+table,tbody,tr,td{{display:block}} tr:first-child{{display:none}}
+tr{{border-bottom:1px solid #ddd;padding:.4rem 0}} td{{border:0;padding:.1rem 0}}
+td[data-label]::before{{content:attr(data-label) ": ";color:#555}}
+}}
 </style></head>
 <body>
 {body}
@@ -216,7 +221,8 @@ def _health_cell(healthy: bool | None) -> str:
 def _profiles_table(profiles: Sequence[Mapping[str, Any]]) -> str:
     rows = "".join(
         '<tr><td><b>{name}</b></td><td><a href="{href}"><code>{index}</code></a></td>'
-        "<td>{arch}</td><td>{python}</td><td>{namespaces}</td></tr>\n".format(
+        '<td data-label="architecture">{arch}</td><td data-label="python">{python}</td>'
+        "<td>{namespaces}</td></tr>\n".format(
             name=escape(p["name"] or "(this server's profile)"),
             href=escape(p["index"]),
             index=escape(p["index"]),
@@ -238,7 +244,8 @@ def _profiles_table(profiles: Sequence[Mapping[str, Any]]) -> str:
 def _upstreams_table(upstreams: Sequence[Mapping[str, Any]]) -> str:
     rows = "".join(
         '<tr><td><code>{url}</code><br><span class="muted">{kind}</span></td><td>{state}</td>'
-        "<td>{success}</td><td>{failure}</td><td>{error}</td></tr>\n".format(
+        '<td data-label="last success">{success}</td><td data-label="last failure">{failure}</td>'
+        '<td data-label="last error">{error}</td></tr>\n'.format(
             url=escape(u["url"]),
             kind=escape(u["kind"]),
             state=_health_cell(u["healthy"]),
@@ -278,8 +285,8 @@ def _search_results(search: Mapping[str, Any]) -> str:
             )
         for release in row["releases"]:
             rows.append(
-                f"<tr><td><b>{name}</b></td><td>{escape(release['version'])}</td>"
-                f'<td><b class="build">{escape(release["build"])}</b></td>'
+                f'<tr><td><b>{name}</b></td><td data-label="release">{escape(release["version"])}</td>'
+                f'<td data-label="build"><b class="build">{escape(release["build"])}</b></td>'
                 f"<td>{escape(release['reason'])}</td><td>{link}</td></tr>\n"
             )
     return (
