@@ -342,3 +342,42 @@ def test_an_index_family_is_searched_explained_and_watched(tmp_path: Path) -> No
         assert newest["chosen"]["filename"].startswith("torch-2.9.0+cu126-")
         reasons = {r["reason"] for r in newest["rejected"]}
         assert "cu128 has no kernels for sm 6.1 (built for 7.0-12.0)" in reasons
+
+
+def test_health_goes_to_the_upstream_a_request_belongs_to(tmp_path: Path) -> None:
+    from fitwheel.serve.health import MAX_ERROR_CHARS, UpstreamHealth
+
+    health = UpstreamHealth(
+        [
+            ("https://user:secret@mirror.example/simple/", "index"),
+            ("https://mirror.example/whl/", "index family pytorch"),
+            (str(tmp_path), "index"),
+        ]
+    )
+    mirror, family, local = (s.url for s in health.states())
+    assert mirror == "https://mirror.example/simple/"
+    health.succeeded("https://mirror.example/whl/cu126/torch/")  # under the family's base
+    health.succeeded((tmp_path / "pkg" / "pkg-1.0-py3-none-any.whl").as_uri())  # a local file
+    health.failed("https://mirror.example/files/a.whl", "boom\n" + "x" * 1000)  # same origin
+    health.failed("https://cdn.example/a.whl", "not an upstream")  # no upstream's
+    by_url = {s.url: s for s in health.states()}
+    assert (by_url[family].successes, by_url[family].failures) == (1, 0)
+    assert (by_url[local].successes, by_url[local].healthy) == (1, True)
+    failed = by_url[mirror]
+    assert (failed.successes, failed.failures, failed.healthy) == (0, 1, False)
+    assert failed.last_error is not None and len(failed.last_error) == MAX_ERROR_CHARS
+    assert failed.last_error.startswith("boom xxx") and failed.last_error.endswith("…")
+    assert health.changes == 3
+
+
+def test_an_upstreams_login_is_never_shown(failing: StatusServer) -> None:
+    url = failing.url.replace("http://", "http://user:secret@")
+    config = ServeConfig(Upstreams((url,)), PROFILES)
+    with BackgroundServer(lambda: make_app(config)) as server:
+        get(server.url + "/p/cpu/simple/anything/")
+        status, document = get_json(server.url + "/")
+        _, _, page = get(server.url + "/")
+    assert status == 200
+    (upstream,) = document["upstreams"]
+    assert upstream["url"] == failing.url and upstream["healthy"] is False
+    assert b"secret" not in page and "secret" not in json.dumps(document)
