@@ -2,6 +2,6 @@
 
 `make_app(ServeConfig(...))` is the aiohttp application; `BackgroundServer` runs it on an
 ephemeral loopback port (what `fitwheel pip` / `fitwheel uv` use) and `serve_forever` in the
-foreground (`fitwheel serve`). Its `/` is a status page for people (`status`, with the upstreams' `health`).
-See docs/serve.md.
+foreground (`fitwheel serve`). Its `/` is a status page for people (`status`, fed by the
+upstreams' `health`). See docs/serve.md.
 """
