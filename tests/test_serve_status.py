@@ -381,3 +381,20 @@ def test_an_upstreams_login_is_never_shown(failing: StatusServer) -> None:
     (upstream,) = document["upstreams"]
     assert upstream["url"] == failing.url and upstream["healthy"] is False
     assert b"secret" not in page and "secret" not in json.dumps(document)
+
+
+def test_an_unreadable_variants_json_shows_as_its_upstreams_failure(tmp_path: Path) -> None:
+    from helpers.variants import make_variant, plain_wheel
+
+    links = tmp_path / "links"
+    plain = plain_wheel(tmp_path / "plain", "deepdoc", "1.0")
+    make_variant(plain, links, null=True, namespace_priority="nvidia")
+    (links / "deepdoc-1.0-variants.json").write_text("[" * 1000 + "]" * 1000)
+    config = ServeConfig(Upstreams((str(links),)), PROFILES)
+    with BackgroundServer(lambda: make_app(config)) as server:
+        status, _, _ = get(server.url + "/p/cpu/simple/deepdoc/")
+        assert status == 502
+        _, document = get_json(server.url + "/")
+    (upstream,) = document["upstreams"]
+    assert upstream["healthy"] is False and upstream["successes"] == 1
+    assert "deepdoc-1.0-variants.json" in upstream["last_error"]

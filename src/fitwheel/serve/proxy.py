@@ -296,7 +296,11 @@ class Proxy:
         family = family_for(self.config.families, project)
         if family is None:
             page = await self._upstream_page(project)
-            documents = await self._client.variants_documents(page)
+            try:
+                documents = await self._client.variants_documents(page)
+            except FitwheelError as exc:  # a variants.json that cannot be read or is malformed
+                self.health.failed(page.url, str(exc))
+                raise
             resolution = resolve(page, target, documents)
             chosen_variants = {
                 filename: ChosenBuild(page.name, c.version, c.label or "", summary(c))
