@@ -1,7 +1,7 @@
 """The status page at `/` and the explain views: what a server serves, how its upstreams answer,
 and which build of a project each profile gets, and why.
 
-Each view is a JSON document first (`status_document`, `search_document`, `explain_document`);
+Each view is a JSON document first (`status_document` with `search_row`s, `explain_document`);
 the HTML is that document through string templates, every string from outside (project names,
 upstream URLs and error lines, file names, reasons) escaped with `html.escape` and cut to a
 bound. No script, no external resource: the page is readable as it comes, on a phone too.
