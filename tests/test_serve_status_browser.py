@@ -116,7 +116,7 @@ def cells(browser: WebDriver, rows: str) -> list[list[str]]:
 
 
 def test_a_browser_searches_the_status_page_and_follows_the_explain_link(
-    server: str, served: Served, browser: object, tmp_path: Path
+    browser: object, server: str, served: Served, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
