@@ -50,6 +50,12 @@ def artefacts_folder() -> Path:
     return folder
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _browser_installed() -> None:
+    """Checked first, before the index is built for nothing."""
+    _need_browser()
+
+
 @pytest.fixture(scope="module")
 def fleet(served: Served) -> Path:
     folder = served.root / "fleet"
@@ -83,7 +89,6 @@ def server(served: Served, fleet: Path, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
-    _need_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
