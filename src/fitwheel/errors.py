@@ -74,6 +74,10 @@ class IndexUnavailable(FitwheelError):
     """An index or one of its files cannot be fetched (timeout, refused, HTTP error, missing)."""
 
 
+class InvalidNetworkOption(FitwheelError):
+    """A proxy, CA bundle, client certificate or keyring setting cannot be used."""
+
+
 class InvalidIndexPage(FitwheelError):
     """An index page (PEP 503 HTML or PEP 691 JSON) is malformed."""
 

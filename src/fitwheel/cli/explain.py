@@ -1,15 +1,22 @@
-"""`fitwheel explain PROJECT --index-url URL`: which file each release gives this machine, and why."""
+"""`fitwheel explain PROJECT [--index-url URL]`: which file each release gives this machine, and why."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from fitwheel.cli._common import add_family_option, add_format_option
+from fitwheel.cli._common import (
+    add_family_option,
+    add_format_option,
+    add_network_options,
+    url_type,
+)
 
 if TYPE_CHECKING:
     from fitwheel.families import Family, FamilyPage
+    from fitwheel.index import Documents
     from fitwheel.index.model import ProjectPage
+    from fitwheel.index.network import NetworkOptions
     from fitwheel.select import ReleaseChoice, Target
 
 
@@ -31,6 +38,7 @@ def add_parser(subparsers: Any) -> None:
     add_family_option(parser)
     add_profile_option(parser)
     add_format_option(parser)
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -38,8 +46,10 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-url",
         metavar="URL",
+        type=url_type("--index-url", local=True),
         help="a simple index (http(s)://…/simple/), a local folder (an index tree or a "
-        "--find-links style folder of files), or one HTML page of links (…/links.html)",
+        "--find-links style folder of files), or one HTML page of links (…/links.html); "
+        "default: the indexes pip, else uv, is configured for, else PyPI",
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
@@ -67,29 +77,28 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
+    from fitwheel.cli._common import network_options
     from fitwheel.detect import detect
     from fitwheel.families import families_from, family_for
-    from fitwheel.index import fetch_project
     from fitwheel.select import Target, choose
 
     if args.lock is not None:
         from fitwheel.cli._explain_lock import run_lock
 
         return run_lock(args)
-    if args.project is None or args.index_url is None:
-        print("fitwheel explain: give PROJECT --index-url URL, or --lock PYLOCK", file=sys.stderr)
+    if args.project is None:
+        print("fitwheel explain: give PROJECT, or --lock PYLOCK", file=sys.stderr)
         return 2
+    network = network_options(args)
     profile = detect(profile=args.profile[-1] if args.profile else None)
     target = Target.of(profile)
     family = family_for(families_from(args.index_family, os.environ), args.project)
     builds = None
     if family is not None:
-        builds, choices = _family_choices(args, family, target)
+        builds, choices = _family_choices(args, family, target, network)
         page = builds.page
     else:
-        page, documents = fetch_project(
-            args.index_url, args.project, timeout=args.timeout, retries=args.retries
-        )
+        page, documents = _fetch(args, network)
         choices = choose(page, target, documents)
     if args.format == "json":
         _print_json(page, choices, builds)
@@ -138,8 +147,30 @@ def _print_choice(choice: ReleaseChoice, builds: FamilyPage | None) -> None:
         print(f"  ✗ ({missing.member}): {missing.reason}")
 
 
+def _fetch(args: argparse.Namespace, network: NetworkOptions) -> tuple[ProjectPage, Documents]:
+    """The project from --index-url, else from the first of the user's indexes that has it."""
+    import asyncio
+
+    from fitwheel.index.client import ClientSettings, IndexClient
+    from fitwheel.installers.defaults import user_indexes
+    from fitwheel.serve.upstreams import Upstreams
+
+    urls = (args.index_url,) if args.index_url else user_indexes().urls
+    settings = ClientSettings(network=network).with_timeout(args.timeout)
+
+    async def fetch() -> tuple[ProjectPage, Documents]:
+        async with IndexClient(settings.with_retries(args.retries)) as client:
+            if len(urls) == 1:
+                page = await client.project_page(urls[0], args.project)
+            else:
+                page = await Upstreams(urls).project_page(client, args.project)
+            return page, await client.variants_documents(page)
+
+    return asyncio.run(fetch())
+
+
 def _family_choices(
-    args: argparse.Namespace, family: Family, target: Target
+    args: argparse.Namespace, family: Family, target: Target, network: NetworkOptions
 ) -> tuple[FamilyPage, tuple[ReleaseChoice, ...]]:
     """The project from its family's members (anchored), and the choice per release."""
     import asyncio
@@ -148,7 +179,8 @@ def _family_choices(
     from fitwheel.index.client import ClientSettings, IndexClient
     from fitwheel.select import choose_in_family, follow_anchor
 
-    settings = ClientSettings().with_timeout(args.timeout).with_retries(args.retries)
+    settings = ClientSettings(network=network).with_timeout(args.timeout)
+    settings = settings.with_retries(args.retries)
 
     async def fetch() -> tuple[FamilyPage, FamilyPage | None]:
         async with IndexClient(settings) as client:

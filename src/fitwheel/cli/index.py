@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from fitwheel.index.model import ProjectPage
     from fitwheel.select import Target
 
-from fitwheel.cli._common import add_family_option
+from fitwheel.cli._common import add_family_option, add_network_options, url_type
 
 _PROGRESS_FROM = 200
 
@@ -46,6 +46,7 @@ def add_parser(subparsers: Any) -> None:
     build.add_argument(
         "--base-url",
         metavar="URL",
+        type=url_type("--base-url"),
         help="absolute URL OUT_DIR will be served at (default: relative links)",
     )
     build.add_argument(
@@ -54,6 +55,7 @@ def add_parser(subparsers: Any) -> None:
         help="write a resolved index for the target this profile describes",
     )
     add_family_option(build)
+    add_network_options(build)
     build.add_argument(
         "--force",
         action="store_true",
@@ -143,15 +145,19 @@ def run_build(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if families and profile is not None:
-        _mirror(args.output, families, Target.of(profile))
+        _mirror(args, families, Target.of(profile))
     return 0
 
 
-def _mirror(output: str, families: Sequence[Family], target: Target) -> None:
-    """Add the families' projects, resolved for `target`, to the index in `output`."""
+def _mirror(args: argparse.Namespace, families: Sequence[Family], target: Target) -> None:
+    """Add the families' projects, resolved for `target`, to the index in `args.output`."""
+    from fitwheel.cli._common import network_options
+    from fitwheel.index.client import ClientSettings
     from fitwheel.serve.mirror import write_family_mirror
 
-    mirrored = write_family_mirror(output, families, target)
+    output = args.output
+    settings = ClientSettings(network=network_options(args))
+    mirrored = write_family_mirror(output, families, target, settings=settings)
     names = ", ".join(f.name for f in families)
     print(f"index family {names}: {len(mirrored.written)} projects resolved into {output}")
     for project in mirrored.missing:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fitwheel.cli._common import add_network_options, url_type
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -35,6 +37,7 @@ def add_parser(subparsers: Any) -> None:
         "--index-url",
         action="append",
         default=[],
+        type=url_type("--index-url", local=True),
         metavar="URL",
         help="upstream index, highest precedence first (repeatable; default PyPI)",
     )
@@ -68,6 +71,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help="where to write the lock: pylock.toml (the default) or pylock.NAME.toml",
     )
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     from packaging.pylock import is_valid_pylock_path
 
+    from fitwheel.cli._common import network_options
     from fitwheel.detect import detect
     from fitwheel.installers.pip import PYPI
     from fitwheel.lock.make import make_lock, write_lock
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    network = network_options(args)
     if args.profile:
         targets = [LockTarget(Path(p).stem, detect(profile=p)) for p in args.profile]
     else:
@@ -102,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         Requirements.of(args.requirements, args.requirement_files),
         args.index_url or [PYPI],
         targets,
+        network=network,
     )
     write_lock(lock, args.output)
     variant = sum(1 for p in lock.packages if p.variants is not None)

@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from fitwheel.cli._common import add_family_option
+from fitwheel.cli._common import add_family_option, add_network_options, url_type
 
 
 def _at_least_one(text: str) -> int:
@@ -28,9 +28,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--upstream",
         action="append",
-        required=True,
+        type=url_type("--upstream", local=True),
         metavar="URL",
-        help="upstream simple index URL or folder; repeat for more, highest precedence first",
+        help="upstream simple index URL or folder; repeat for more, highest precedence first "
+        "(default: the indexes pip, else uv, is configured for, else PyPI)",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
@@ -90,6 +91,7 @@ def add_parser(subparsers: Any) -> None:
         help="connections held at once (default: what the file-descriptor limit allows)",
     )
     add_family_option(parser)
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -97,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
+    from fitwheel.cli._common import network_options
     from fitwheel.families import families_from
+    from fitwheel.index.credentials import redact
+    from fitwheel.installers.defaults import user_indexes
     from fitwheel.serve.app import ServeConfig, make_app
     from fitwheel.serve.limits import ConnectionLimits
     from fitwheel.serve.links import LinkPolicy
@@ -108,13 +113,20 @@ def run(args: argparse.Namespace) -> int:
 
     # One line per event (dropped links, connections at the cap), on stderr.
     logging.basicConfig(format="fitwheel serve: %(message)s", level=logging.WARNING)
-    LinkPolicy.for_upstreams(args.upstream, args.allow_host)  # a bad --allow-host fails here
+    network = network_options(args)
+    upstreams = tuple(args.upstream or ())
+    if not upstreams:
+        found = user_indexes()
+        upstreams = found.urls
+        shown = " ".join(redact(url) for url in upstreams)
+        print(f"fitwheel serve: upstreams from {found.source}: {shown}", file=sys.stderr)
+    LinkPolicy.for_upstreams(upstreams, args.allow_host)  # a bad --allow-host fails here
     profiles = fleet_profiles(args.profiles) if args.profiles else single_profile(args.profile)
     config = ServeConfig(
-        upstreams=Upstreams(tuple(args.upstream)),
+        upstreams=Upstreams(upstreams),
         profiles=profiles,
         page_ttl=args.page_ttl,
-        client=serve_client_settings(args.timeout),
+        client=serve_client_settings(args.timeout).with_network(network),
         allow_hosts=tuple(args.allow_host),
         answer_timeout=args.file_timeout,
         families=families_from(args.index_family, os.environ),

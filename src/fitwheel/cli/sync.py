@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from fitwheel.cli._common import add_format_option
+from fitwheel.cli._common import add_format_option, add_network_options
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,6 +45,7 @@ def add_parser(subparsers: Any) -> None:
         "--dry-run", action="store_true", help="print the plan, fetch and install nothing"
     )
     add_format_option(parser)
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
-    from fitwheel.cli._common import print_json
+    from fitwheel.cli._common import network_options, print_json
     from fitwheel.detect import detect
     from fitwheel.lock.sync import sync
     from fitwheel.select import Target
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         python=python,
         find_links=args.find_links,
         dry_run=args.dry_run,
+        network=None if args.dry_run else network_options(args),
     )
     if args.format == "json":
         print_json({"installed": result.installed, "packages": plan_to_json(result.planned)})

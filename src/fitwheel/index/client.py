@@ -12,9 +12,10 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -25,6 +26,7 @@ from fitwheel.index.html import is_links_page, parse_html_page, parse_links_page
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, parse_json_page
 from fitwheel.index.local import is_local, local_path, read_local_page
 from fitwheel.index.model import ProjectPage
+from fitwheel.index.network import Failure, NetworkOptions, describe, open_session
 from fitwheel.index.variants import release_documents
 from fitwheel.variants.metadata import VariantsDocument
 
@@ -48,6 +50,11 @@ class ClientSettings:
     user_agent: str = f"fitwheel/{__version__}"
     max_body: int = 256 << 20
     """Bytes a page or variants.json may have (decompressed): past it the server is lying."""
+    network: NetworkOptions = field(default_factory=NetworkOptions.from_environment)
+    """Proxies, certificates and keyring use (default: from the environment)."""
+
+    def with_network(self, network: NetworkOptions) -> ClientSettings:
+        return replace(self, network=network)
 
     def with_timeout(self, timeout: float) -> ClientSettings:
         return replace(self, timeout=timeout, connect_timeout=min(self.connect_timeout, timeout))
@@ -126,6 +133,22 @@ class ResponseCache:
             self._drop(next(iter(self._entries)))
 
 
+class _Retry(Exception):
+    """A failure that may pass: worth another attempt."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class _Unauthorized(Exception):
+    """The host answered 401 or 403."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class IndexClient:
     """Reads project pages and variants documents; use as `async with IndexClient() as client`."""
 
@@ -136,7 +159,7 @@ class IndexClient:
         self.cache = cache if cache is not None else ResponseCache()
         self.requests = 0
         """HTTP requests sent (retries and revalidations included)."""
-        self.credentials = Credentials()
+        self.credentials = Credentials(keyring_provider=self.settings.network.keyring_provider)
         """User info from the URLs given, sent to every URL of the same origin."""
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(self.settings.concurrency)
@@ -144,8 +167,9 @@ class IndexClient:
     async def __aenter__(self) -> IndexClient:
         import aiohttp
 
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.settings.concurrency),
+        self._session = open_session(
+            self.settings.network,
+            limit=self.settings.concurrency,
             timeout=aiohttp.ClientTimeout(
                 total=self.settings.timeout, connect=self.settings.connect_timeout
             ),
@@ -168,7 +192,7 @@ class IndexClient:
         name = canonicalize_name(project)
         if is_local(index_url):
             return await asyncio.to_thread(read_local_page, index_url, name)
-        index_url = self.credentials.learn(index_url)
+        index_url = self.credentials.learn(index_url, index=True)
         if is_links_page(index_url):
             return await self._links_page(index_url, name)
         url = index_url.rstrip("/") + f"/{name}/"
@@ -212,63 +236,119 @@ class IndexClient:
                 raise IndexUnavailable(f"{url}: cannot read: {exc.strerror}") from None
         return (await self.get(url)).body
 
-    async def get(  # noqa: C901
+    async def get(
         self,
         url: str,
         *,
         accept: str = "*/*",
         missing: type[IndexUnavailable] | type[ProjectNotFound] = IndexUnavailable,
     ) -> Response:
-        """GET with the cache, retries and backoff; raises errors that name the URL."""
-        import aiohttp
+        """GET with the cache, retries and backoff; raises errors that name the URL.
 
+        A 401 is answered once more with a login from the keyring, when it has one."""
         if self._session is None:
             raise RuntimeError("IndexClient must be used as an async context manager")
         url = self.credentials.learn(url)
         cached = self.cache.get(url, accept)
         if cached is not None and cached.fresh_until > time.monotonic():
             return cached.response
+        while True:
+            try:
+                return await self._get(url, accept, missing, cached)
+            except _Unauthorized as refusal:
+                if not await asyncio.to_thread(self.credentials.from_keyring, url):
+                    raise IndexUnavailable(self._login_problem(url, refusal.status)) from None
+
+    async def _get(
+        self,
+        url: str,
+        accept: str,
+        missing: type[IndexUnavailable] | type[ProjectNotFound],
+        cached: _Cached | None,
+    ) -> Response:
+        """One GET, tried again on failures that may pass."""
         headers = {"Accept": accept, **self.credentials.headers(url)}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
         if cached is not None and cached.last_modified:
             headers["If-Modified-Since"] = cached.last_modified
         attempts = self.settings.retries + 1
-        problem = ""
+        failure = Failure("")
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self.settings.backoff * 2 ** (attempt - 1))
             try:
-                async with self._slots:
-                    self.requests += 1
-                    async with self._session.get(url, headers=headers) as reply:
-                        if reply.status == 304 and cached is not None:
-                            self.cache.store(url, accept, cached.response, reply.headers)
-                            return cached.response
-                        if reply.status in _RETRY_STATUSES:
-                            problem = f"HTTP {reply.status} {reply.reason or ''}".rstrip()
-                            continue
-                        if reply.status == 404 or reply.status == 410:
-                            raise missing(f"{url}: not found (HTTP {reply.status})")
-                        if reply.status >= 400:
-                            raise IndexUnavailable(
-                                f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
-                            )
-                        body = await self._body(reply, url)
-                        response = Response(
-                            url=str(reply.url),
-                            body=body,
-                            content_type=reply.content_type,
-                            charset=reply.charset,
-                        )
-                        self.cache.store(url, accept, response, reply.headers)
-                        return response
-            except TimeoutError:
-                problem = f"timed out after {self.settings.timeout:g} s"
-            except aiohttp.ClientError as exc:
-                problem = f"connection failed ({exc.__class__.__name__}: {exc})"
+                return await self._attempt(url, accept, headers, missing, cached)
+            except _Retry as retry:
+                failure = retry.failure
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        raise IndexUnavailable(f"{url}: {problem} ({tries}); check the URL or try again later")
+        raise IndexUnavailable(failure.line(url, tries))
+
+    async def _attempt(
+        self,
+        url: str,
+        accept: str,
+        headers: Mapping[str, str],
+        missing: type[IndexUnavailable] | type[ProjectNotFound],
+        cached: _Cached | None,
+    ) -> Response:
+        import aiohttp
+
+        assert self._session is not None
+        network = self.settings.network
+        try:
+            async with self._slots:
+                self.requests += 1
+                async with self._session.get(
+                    url, headers=headers, **network.request_options(url)
+                ) as reply:
+                    if reply.status == 304 and cached is not None:
+                        self.cache.store(url, accept, cached.response, reply.headers)
+                        return cached.response
+                    if reply.status in _RETRY_STATUSES:
+                        problem = f"HTTP {reply.status} {reply.reason or ''}".rstrip()
+                        raise _Retry(Failure(problem))
+                    if reply.status in (404, 410):
+                        raise missing(f"{url}: not found (HTTP {reply.status})")
+                    if reply.status in (401, 403):
+                        raise _Unauthorized(reply.status)
+                    if reply.status >= 400:
+                        raise IndexUnavailable(
+                            f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
+                        )
+                    body = await self._body(reply, url)
+                    response = Response(
+                        url=str(reply.url),
+                        body=body,
+                        content_type=reply.content_type,
+                        charset=reply.charset,
+                    )
+                    self.cache.store(url, accept, response, reply.headers)
+                    return response
+        except TimeoutError:
+            problem = f"timed out after {self.settings.timeout:g} s"
+            raise _Retry(Failure(problem, "raise --timeout if the index is slow")) from None
+        except aiohttp.ClientError as exc:
+            failure = describe(exc, network, url)
+            if not failure.transient:
+                raise IndexUnavailable(failure.line(url)) from None
+            raise _Retry(failure) from None
+
+    def _login_problem(self, url: str, status: int) -> str:
+        """A 401/403 in the user's words: which login was refused, or that one is needed."""
+        what = "HTTP 401 Unauthorized" if status == 401 else "HTTP 403 Forbidden"
+        source = self.credentials.source(url)
+        host = urlsplit(url).netloc
+        if source is None:
+            return (
+                f"{url}: {what}: {host} wants a login; give it in the index URL "
+                "(https://USER@host/...; the password from the keyring, --keyring-provider), "
+                "or in your netrc file"
+            )
+        return (
+            f"{url}: {what}: {host} refused the login from {source}; check the user and "
+            "password there (keyring: --keyring-provider; netrc: $NETRC)"
+        )
 
     async def _body(self, reply: aiohttp.ClientResponse, url: str) -> bytes:
         """The whole body, unless it grows past `max_body` (an endless or bomb response)."""

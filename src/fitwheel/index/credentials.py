@@ -1,5 +1,6 @@
 """Credentials for index hosts: written into index URLs (`https://user:token@host/simple/`),
-else found in the user's netrc file (`$NETRC`, else `~/.netrc`), as pip finds them.
+else found in the user's netrc file (`$NETRC`, else `~/.netrc`), as pip finds them; and, when
+the host answers 401, looked up in the user's keyring (`fitwheel.index.keyrings`).
 
 Applied as pip applies them: to every URL of the same origin (the page, its variants.json,
 its files), sent as HTTP basic auth, and never shown: URLs in messages and in pages fitwheel
@@ -42,19 +43,60 @@ class Credentials:
     """The user and password of each origin: given in a URL (learnt as URLs are seen), else
     from the netrc file, read once."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, *, keyring_provider: str = "auto"
+    ) -> None:
         self._by_origin: dict[tuple[str, str, int], tuple[str, str]] = {}
+        self._sources: dict[tuple[str, str, int], str] = {}
+        self._services: dict[tuple[str, str, int], list[str]] = {}
+        self._keyring_asked: set[tuple[str, str, int]] = set()
         self._environ = os.environ if environ is None else environ
         self._netrc: netrc.netrc | None = None
         self._netrc_read = False
+        self.keyring_provider = keyring_provider
 
-    def learn(self, url: str) -> str:
-        """Remember `url`'s user info for its origin; return `url` without it."""
+    def learn(self, url: str, *, index: bool = False) -> str:
+        """Remember `url`'s user info for its origin; return `url` without it. An `index` URL
+        is also a keyring service name for its origin."""
         parts = urlsplit(url)
         found = origin(url)
         if found is not None and parts.username is not None:
-            self._by_origin[found] = (unquote(parts.username), unquote(parts.password or ""))
+            login = (unquote(parts.username), unquote(parts.password or ""))
+            if self._sources.get(found) != "the keyring" or login[1]:
+                self._by_origin[found] = login
+                self._sources[found] = "the URL"
+        if found is not None and index:
+            services = self._services.setdefault(found, [])
+            if redact(url) not in services and len(services) < 8:
+                services.append(redact(url))
         return redact(url)
+
+    def source(self, url: str) -> str | None:
+        """Where the login sent to `url` came from ('the URL', 'the netrc file', 'the
+        keyring'), None when none is sent."""
+        found = origin(url)
+        if found is None or self.for_url(url) is None:
+            return None
+        return self._sources.get(found, "the netrc file")
+
+    def from_keyring(self, url: str) -> bool:
+        """After `url` answered 401: look its origin's login up in the keyring, once per
+        origin. True when one was found (and will be sent from now on)."""
+        from fitwheel.index.keyrings import lookup
+
+        found = origin(url)
+        if found is None or found in self._keyring_asked:
+            return False
+        self._keyring_asked.add(found)
+        known = self.for_url(url)
+        netloc = f"{found[1]}:{found[2]}"
+        services = [*self._services.get(found, []), netloc, found[1]]
+        login = lookup(self.keyring_provider, services, known[0] if known else None)
+        if login is None or login == known:
+            return False
+        self._by_origin[found] = login
+        self._sources[found] = "the keyring"
+        return True
 
     def for_url(self, url: str) -> tuple[str, str] | None:
         """(user, password) for `url`'s origin, if one was given."""

@@ -53,7 +53,7 @@ _GENERAL_WITH_VALUE = frozenset(
         "--resume-retries",
     }
 )
-_TRUE = frozenset({"1", "true", "yes", "on", "y"})
+TRUE = frozenset({"1", "true", "yes", "on", "y"})
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def plan(
         return PipPlan(tuple(args), (), command)
     settings = configured(command, env, prefix or sys.prefix)
     found = extract(args, (INDEX_URL, EXTRA_INDEX_URL, NO_INDEX))
-    if NO_INDEX in found.flags or settings.get("no-index", "").lower() in _TRUE:
+    if NO_INDEX in found.flags or settings.get("no-index", "").lower() in TRUE:
         return PipPlan(tuple(args), (), command)
     index = (found.values.get(INDEX_URL) or [settings.get("index-url", PYPI)])[-1]
     extras = settings.get("extra-index-url", "").split() + found.values.get(EXTRA_INDEX_URL, [])

@@ -9,6 +9,8 @@ strategy does. Indexes in uv's configuration files count too (`fitwheel.installe
 a configured default index is the default upstream unless the command line or environment
 names one, and named `[[index]]` entries come after the command line's `--index` values; the
 proxy replaces them all (`--index-url`, and `--index NAME=URL` for each configured name).
+A named index's login comes from `UV_INDEX_<NAME>_USERNAME` / `UV_INDEX_<NAME>_PASSWORD`, as
+uv takes it; the proxy, which alone talks to that index, sends it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from fitwheel.errors import InstallerNotFound
 from fitwheel.installers.options import Option, extract
@@ -54,10 +57,24 @@ class UvPlan:
         return bool(self.upstreams)
 
 
-def _index_url(value: str) -> str:
-    """`--index` accepts `name=url`."""
+def _index_url(value: str, env: Mapping[str, str]) -> str:
+    """`--index` accepts `name=url`; a named index gets its login from uv's variables."""
     name, eq, url = value.partition("=")
-    return url if eq and "://" not in name else value
+    return with_named_login(name, url, env) if eq and "://" not in name else value
+
+
+def with_named_login(name: str, url: str, env: Mapping[str, str]) -> str:
+    """`url` with the user and password uv takes for index `name` from
+    `UV_INDEX_<NAME>_USERNAME` / `UV_INDEX_<NAME>_PASSWORD` (NAME upper-cased, every other
+    character than a letter or digit an underscore), when set and the URL has none."""
+    key = "".join(c if c.isascii() and c.isalnum() else "_" for c in name).upper()
+    user = env.get(f"UV_INDEX_{key}_USERNAME")
+    password = env.get(f"UV_INDEX_{key}_PASSWORD")
+    parts = urlsplit(url)
+    if not (user or password) or parts.username is not None or not parts.hostname:
+        return url
+    login = quote(user or "", safe="") + (f":{quote(password, safe='')}" if password else "")
+    return urlunsplit(parts._replace(netloc=f"{login}@{parts.netloc}"))
 
 
 def plan(
@@ -82,8 +99,8 @@ def plan(
         return env.get(_ENV[option], "").split()
 
     default = (values(INDEX_URL) or values(DEFAULT_INDEX) or [configured.default or PYPI])[-1]
-    ordered = [_index_url(v) for v in values(INDEX)]
-    ordered += [url for _, url in configured.named]
+    ordered = [_index_url(v, env) for v in values(INDEX)]
+    ordered += [with_named_login(name, url, env) for name, url in configured.named]
     ordered += [*values(EXTRA_INDEX_URL), default]
     names = tuple(dict.fromkeys([n for n, _ in configured.named] + list(configured.hidden_names)))
     return UvPlan(tuple(found.rest), tuple(dict.fromkeys(ordered)), names)

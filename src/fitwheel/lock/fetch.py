@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from fitwheel.errors import InvalidLock, LockedFileMismatch, LockedFileMissing
 from fitwheel.index.credentials import Credentials
+from fitwheel.index.network import NetworkOptions
 from fitwheel.lock.model import LockedFile
 from fitwheel.lock.plan import PlannedInstall
 
@@ -43,11 +44,16 @@ def fetch_all(
     lock_dir: Path,
     find_links: Path | None = None,
     credentials: Credentials | None = None,
+    network: NetworkOptions | None = None,
     workers: int = 8,
 ) -> tuple[FetchedWheel, ...]:
     """Fetch and verify every planned wheel; the first failure is raised. The open files are
-    closed with `stack`. Downloads log in with `credentials` (default: the netrc file's)."""
+    closed with `stack`. Downloads log in with `credentials` (default: the netrc file's) and
+    go through `network`'s proxies and certificates (default: the environment's)."""
     login = Credentials() if credentials is None else credentials
+    network = network or NetworkOptions.from_environment()
+    if find_links is None and any(p.wheel.url for p in planned):
+        network.ssl_context()  # a bad CA bundle fails once, here, not once per file
     # Asked here, once per file: the netrc file is read lazily, which is not thread-safe.
     headers = [
         login.headers(plan.wheel.url) if find_links is None and plan.wheel.url else {}
@@ -55,7 +61,7 @@ def fetch_all(
     ]
     with ThreadPoolExecutor(max(1, min(workers, len(planned)))) as pool:
         futures = [
-            pool.submit(_fetch, plan, lock_dir, find_links, header)
+            pool.submit(_fetch, plan, lock_dir, find_links, header, network)
             for plan, header in zip(planned, headers, strict=True)
         ]
     fetched, failures = [], []
@@ -73,7 +79,11 @@ def fetch_all(
 
 
 def _fetch(
-    plan: PlannedInstall, lock_dir: Path, find_links: Path | None, headers: dict[str, str]
+    plan: PlannedInstall,
+    lock_dir: Path,
+    find_links: Path | None,
+    headers: dict[str, str],
+    network: NetworkOptions,
 ) -> BinaryIO:
     wheel = plan.wheel
     supported = {k: v for k, v in wheel.hashes.items() if k in hashlib.algorithms_guaranteed}
@@ -83,6 +93,9 @@ def _fetch(
             f"({', '.join(sorted(wheel.hashes)) or 'none'})"
         )
     source, where = _open(wheel.filename, wheel.url, wheel.path, lock_dir, find_links, headers)
+    if source is None:
+        assert wheel.url is not None
+        source, where = _download(wheel.url, headers, network), wheel.url
     if source.seekable():
         kept = source
     else:
@@ -131,7 +144,8 @@ def _open(
     lock_dir: Path,
     find_links: Path | None,
     headers: dict[str, str],
-) -> tuple[BinaryIO, str]:
+) -> tuple[BinaryIO | None, str]:
+    """The local file to read (None: download `url`)."""
     if find_links is not None:
         local = find_links / filename
         if not local.is_file():
@@ -154,13 +168,26 @@ def _open(
         return local.open("rb"), url
     if parts.scheme not in ("http", "https"):
         raise InvalidLock(f"{url}: only http(s) and file URLs can be fetched")
+    return None, url
+
+
+def _download(url: str, headers: dict[str, str], network: NetworkOptions) -> BinaryIO:
+    """`url`'s body, through `network`'s proxy for it and verified with its certificates."""
     # Imported here: it costs more start-up than the rest of a sync from a wheel folder.
+    import ssl
     import urllib.error
     import urllib.request
 
+    proxy = network.proxy_for(url)
+    context = ssl._create_unverified_context() if network.is_trusted(url) else network.ssl_context()
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({urlsplit(url).scheme: proxy} if proxy else {}),
+        urllib.request.HTTPSHandler(context=context),
+    )
     try:
         request = urllib.request.Request(url, headers=headers)
-        return urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT), url
+        answer: BinaryIO = opener.open(request, timeout=DOWNLOAD_TIMEOUT)
+        return answer
     except urllib.error.HTTPError as exc:
         hint = (
             "the index wants a login: give it in your netrc file"
@@ -173,6 +200,9 @@ def _open(
         ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            why = reason.verify_message or reason.reason
+            reason = f"certificate not trusted ({why}); pass --cert FILE or set SSL_CERT_FILE"
         raise LockedFileMissing(
             f"{url}: cannot download the locked file ({reason}); nothing was installed "
             "(--find-links DIR installs from a folder of wheels)"

@@ -34,6 +34,7 @@ from fitwheel.index.client import ClientSettings, IndexClient
 from fitwheel.index.credentials import redact
 from fitwheel.index.filenames import classify
 from fitwheel.index.model import ProjectPage
+from fitwheel.index.network import NetworkOptions
 from fitwheel.lock.merge import ResolvedFile, TargetResolution
 from fitwheel.profile import Profile
 from fitwheel.select import Target, resolve_page
@@ -103,14 +104,17 @@ def resolve_targets(
     targets: Sequence[LockTarget],
     *,
     python: str | None = None,
+    network: NetworkOptions | None = None,
 ) -> list[TargetResolution]:
-    """Resolve `requirements` for each target; each file is the upstream's, under its real name."""
+    """Resolve `requirements` for each target; each file is the upstream's, under its real name.
+    `network`: how to reach the indexes (default: as the environment says)."""
+    network = network or NetworkOptions.from_environment()
     upstreams = Upstreams(tuple(index_urls))
     routes = {f"t{i}": target for i, target in enumerate(targets)}
     config = ServeConfig(
         upstreams,
         {route: target.profile for route, target in routes.items()},
-        client=ClientSettings(retries=1).with_timeout(30.0),
+        client=ClientSettings(retries=1, network=network).with_timeout(30.0),
     )
     picked: dict[str, list[_Picked]] = {}
     with (
@@ -124,7 +128,7 @@ def resolve_targets(
                 requirements, index_url, target, report, python or sys.executable
             )
     projects = sorted({p.project for items in picked.values() for p in items})
-    pages = asyncio.run(_fetch(upstreams, projects))
+    pages = asyncio.run(_fetch(upstreams, projects, network))
     return [
         TargetResolution(
             name=target.name,
@@ -208,9 +212,9 @@ def _picked(item: Mapping[str, Any]) -> _Picked:
 
 
 async def _fetch(
-    upstreams: Upstreams, projects: Sequence[str]
+    upstreams: Upstreams, projects: Sequence[str], network: NetworkOptions
 ) -> dict[str, tuple[ProjectPage, Documents]]:
-    async with IndexClient(ClientSettings()) as client:
+    async with IndexClient(ClientSettings(network=network)) as client:
 
         async def one(project: str) -> tuple[ProjectPage, Documents]:
             page = await upstreams.project_page(client, project)

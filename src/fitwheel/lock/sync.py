@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitwheel.errors import LockNotForTarget
+from fitwheel.index.network import NetworkOptions
 from fitwheel.lock.document import read_lock
 from fitwheel.lock.fetch import fetch_all
 from fitwheel.lock.install import install_all, scheme_of
@@ -27,6 +28,7 @@ def sync(
     python: str,
     find_links: str | Path | None = None,
     dry_run: bool = False,
+    network: NetworkOptions | None = None,
 ) -> SyncResult:
     """Install what `target` needs from the lock into the environment of `python`.
 
@@ -50,6 +52,7 @@ def sync(
             stack,
             lock_dir=path.parent,
             find_links=None if find_links is None else Path(find_links),
+            network=network,
         )
         install_all(fetched, python, scheme)
     return SyncResult(planned, installed=True)

@@ -32,6 +32,7 @@ from fitwheel.index.credentials import Credentials, redact
 from fitwheel.index.json_api import JSON_CONTENT_TYPE
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import IndexFile, ProjectPage
+from fitwheel.index.network import open_session
 from fitwheel.index.pages import (
     html_project_page,
     html_root_page,
@@ -193,7 +194,8 @@ class Proxy:
 
     async def open(self, _app: web.Application) -> None:
         await self._client.__aenter__()
-        self._files = aiohttp.ClientSession(
+        self._files = open_session(
+            self.config.client.network,
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(
                 total=None,
@@ -379,6 +381,7 @@ class Proxy:
                 answer_timeout=self.config.answer_timeout,
                 headers=headers,
                 upstream_headers=login,
+                network=self.config.client.network,
             )
         except UpstreamError as exc:
             if exc.status != 404:

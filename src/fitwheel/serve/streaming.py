@@ -23,6 +23,7 @@ from aiohttp import web
 
 from fitwheel.errors import UpstreamError
 from fitwheel.index.credentials import origin
+from fitwheel.index.network import NetworkOptions, describe
 
 CHUNK_SIZE = 256 * 1024
 
@@ -51,12 +52,18 @@ async def _answer(
     sent: Mapping[str, str],
     credentials: Mapping[str, str],
     refusal: Refusal,
+    network: NetworkOptions,
 ) -> aiohttp.ClientResponse:
     """The first answer that is not a redirect, following allowed redirects from `url`."""
     first = origin(url)
     for _ in range(MAX_REDIRECTS + 1):
         extra = credentials if first is not None and origin(url) == first else {}
-        upstream = await session.get(url, headers={**sent, **extra}, allow_redirects=False)
+        upstream = await session.get(
+            url,
+            headers={**sent, **extra},
+            allow_redirects=False,
+            **network.request_options(url),
+        )
         if upstream.status not in _REDIRECTS or "Location" not in upstream.headers:
             return upstream
         target = urljoin(url, upstream.headers["Location"])
@@ -77,18 +84,22 @@ async def relay(
     answer_timeout: float,
     headers: Mapping[str, str] | None = None,
     upstream_headers: Mapping[str, str] | None = None,
+    network: NetworkOptions | None = None,
 ) -> web.StreamResponse:
     """Stream `url` to the client of `request`; raise `UpstreamError` before any byte is sent.
     `headers` are added to the response, `upstream_headers` (credentials) to the requests to
-    `url`'s origin."""
+    `url`'s origin; `network` says how to reach it (default: as the environment says)."""
+    network = network or NetworkOptions.from_environment()
     sent = {h: request.headers[h] for h in _FORWARDED_REQUEST if h in request.headers}
     try:
         async with asyncio.timeout(answer_timeout):
-            upstream = await _answer(session, url, sent, upstream_headers or {}, refusal)
+            upstream = await _answer(session, url, sent, upstream_headers or {}, refusal, network)
     except TimeoutError:
         raise UpstreamError(url, f"no answer within {answer_timeout:g} s", status=504) from None
     except aiohttp.ClientError as exc:
-        raise UpstreamError(url, _describe(exc)) from None
+        failure = describe(exc, network, url)
+        reason = failure.reason + (f"; {failure.hint}" if failure.hint else "")
+        raise UpstreamError(url, reason) from None
     async with upstream:
         if upstream.status == 404:
             raise UpstreamError(url, "not found (404)", status=404)
@@ -125,11 +136,3 @@ async def _copy_body(
         except ConnectionResetError:
             return  # the client went away: nothing left to tell it
     await response.write_eof()
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect ({exc.os_error.strerror or exc.os_error})"
-    return str(exc) or type(exc).__name__
