@@ -334,8 +334,8 @@ def test_the_wrappers_use_pytorch_only_in_front_of_pypi_alone() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["explain", "torch", "--index-url", "u"],
-        ["serve", "--upstream", "u"],
+        ["explain", "torch", "--index-url", "http://u/"],
+        ["serve", "--upstream", "http://u/"],
         ["index", "build", "src", "out"],
     ],
 )

@@ -63,32 +63,46 @@ def free_port() -> int:
         return port
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], error_log: Path) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], name: str = "nginx", log: Path | None = None
+) -> None:
+    """Wait until `process` listens on 127.0.0.1:`port` (10 s at most); its `log` on failure."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"nginx exited: {error_log.read_text() if error_log.exists() else ''}"
-            )
+            raise RuntimeError(f"{name} exited: {log.read_text() if log and log.exists() else ''}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("nginx did not start listening within 10 s")
+    raise RuntimeError(f"{name} did not start listening within 10 s")
 
 
 @contextmanager
-def start_nginx(root: Path, workdir: Path, site_config: str | None = None) -> Iterator[NginxServer]:
-    """Serve `root` on a free 127.0.0.1 port; nginx's files go under `workdir/nginx`."""
+def start_nginx(
+    root: Path,
+    workdir: Path,
+    site_config: str | None = None,
+    *,
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[NginxServer]:
+    """Serve `root` on a free 127.0.0.1 port; nginx's files go under `workdir/nginx`. With
+    `tls` (certificate chain, private key; PEM files), over HTTPS."""
     if NGINX is None:
         pytest.skip("nginx is not installed")
     work = Path(workdir) / "nginx"
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    listen = f"listen 127.0.0.1:{port};"
+    if tls is not None:
+        listen = (
+            f"listen 127.0.0.1:{port} ssl;\n    ssl_certificate {tls[0]};\n"
+            f"    ssl_certificate_key {tls[1]};"
+        )
     site = (
         (site_config or DOCUMENTED_CONFIG.read_text())
-        .replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+        .replace("listen 127.0.0.1:8080;", listen)
         .replace("root /srv/simple;", f"root {Path(root).resolve()};")
     )
     (work / "site.conf").write_text(site)
@@ -123,8 +137,9 @@ def start_nginx(root: Path, workdir: Path, site_config: str | None = None) -> It
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(port, process, error_log)
-        yield NginxServer(f"http://127.0.0.1:{port}/", access_log)
+        wait_for_port(port, process, "nginx", error_log)
+        scheme = "http" if tls is None else "https"
+        yield NginxServer(f"{scheme}://127.0.0.1:{port}/", access_log)
     finally:
         process.terminate()
         try:

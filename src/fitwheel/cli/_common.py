@@ -89,9 +89,10 @@ def network_options(args: Any) -> Any:
     return options
 
 
-def url_type(option: str, *, local: bool = False) -> Any:
+def url_type(*, local: bool = False) -> Any:
     """An argparse `type` accepting an http(s) URL with a host (and, when `local`, a file:
-    URL or an existing file or folder); anything else is a usage error naming `option`."""
+    URL or an existing file or folder); anything else is a usage error (argparse names the
+    option)."""
     import argparse
     import os
     from urllib.parse import urlsplit
@@ -109,7 +110,6 @@ def url_type(option: str, *, local: bool = False) -> Any:
         if local and (parts.scheme == "file" or (not parts.scheme and os.path.exists(text))):
             return text
         wanted = "an http(s):// URL" + (" or an existing folder or file" if local else "")
-        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted} (for {option})")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}")
 
-    check.__name__ = option  # argparse names the option in its message anyway
     return check

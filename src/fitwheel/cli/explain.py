@@ -46,7 +46,7 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-url",
         metavar="URL",
-        type=url_type("--index-url", local=True),
+        type=url_type(local=True),
         help="a simple index (http(s)://…/simple/), a local folder (an index tree or a "
         "--find-links style folder of files), or one HTML page of links (…/links.html); "
         "default: the indexes pip, else uv, is configured for, else PyPI",

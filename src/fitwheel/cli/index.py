@@ -46,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
     build.add_argument(
         "--base-url",
         metavar="URL",
-        type=url_type("--base-url"),
+        type=url_type(),
         help="absolute URL OUT_DIR will be served at (default: relative links)",
     )
     build.add_argument(

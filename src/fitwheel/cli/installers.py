@@ -3,7 +3,10 @@
 Every argument after `pip` / `uv` goes to the installer verbatim, except fitwheel's own
 `--profile FILE` and `--index-family NAME[=URL]` (repeatable) when they come first:
 `fitwheel pip --profile h100.toml install torch`, `fitwheel uv --index-family
-pytorch=https://mirror/whl/ pip install torch`.
+pytorch=https://mirror/whl/ pip install torch`; and, there too, how the proxy reaches the
+upstreams: `--cert FILE`, `--client-cert FILE`, `--proxy URL`, `--keyring-provider NAME`
+(pip's own `--cert`, `--client-cert`, `--proxy`, `--trusted-host` and `--keyring-provider`, and
+its `PIP_*` and configuration settings for them, are followed as well; fitwheel's win).
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fitwheel.families import Family
+    from fitwheel.index.network import NetworkOptions
     from fitwheel.installers.proxy import ProxiedRun
+
+_NETWORK = ("--cert", "--client-cert", "--proxy", "--keyring-provider")
+"""fitwheel's own network options in front of the installer's arguments."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -110,15 +117,18 @@ class WrapperOptions:
     profile: str | None
     families: tuple[str, ...]
     rest: list[str]
+    network: tuple[tuple[str, str], ...] = ()
+    """(option, value) of fitwheel's own network options given."""
 
 
 def split_options(args: Sequence[str]) -> WrapperOptions:
-    """Take leading `--profile FILE` and `--index-family SPEC` (`--opt=value` too) off."""
+    """Take leading `--profile FILE`, `--index-family SPEC` and the network options
+    (`--opt=value` too) off."""
     rest = list(args)
-    profile, families = None, []
+    profile, families, network = None, [], []
     while rest:
         name, eq, value = rest[0].partition("=")
-        if name not in ("--profile", "--index-family"):
+        if name not in ("--profile", "--index-family", *_NETWORK):
             break
         if not eq:
             if len(rest) < 2:
@@ -127,9 +137,37 @@ def split_options(args: Sequence[str]) -> WrapperOptions:
         rest = rest[1:] if eq else rest[2:]
         if name == "--profile":
             profile = value
-        else:
+        elif name == "--index-family":
             families.append(value)
-    return WrapperOptions(profile, tuple(families), rest)
+        else:
+            network.append((name, value))
+    return WrapperOptions(profile, tuple(families), rest, tuple(network))
+
+
+def _network(
+    given: Sequence[tuple[str, str]],
+    *,
+    cert: str | None = None,
+    client_cert: str | None = None,
+    proxy: str | None = None,
+    keyring_provider: str | None = None,
+    trusted_hosts: tuple[str, ...] = (),
+) -> NetworkOptions:
+    """The proxy's network options: fitwheel's own (`given`), else the installer's settings,
+    else the environment."""
+    import os
+
+    from fitwheel.index.network import NetworkOptions
+
+    mine = dict(given)
+    return NetworkOptions.from_environment(
+        os.environ,
+        cert=mine.get("--cert", cert),
+        client_cert=mine.get("--client-cert", client_cert),
+        proxy=mine.get("--proxy", proxy),
+        keyring_provider=mine.get("--keyring-provider", keyring_provider),
+        trusted_hosts=trusted_hosts,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -153,12 +191,22 @@ def run(args: argparse.Namespace) -> int:
         pip_plan = pip.plan(installer_args)
         if not pip_plan.proxied:
             return run_command(pip.pip_argv(pip_plan.args))
+        settings = pip_plan.network
+        network = _network(
+            options.network,
+            cert=settings.cert,
+            client_cert=settings.client_cert,
+            proxy=settings.proxy,
+            keyring_provider=settings.keyring_provider,
+            trusted_hosts=settings.trusted_hosts,
+        )
         with _scratch(pip_plan.reads_files) as scratch:
             run = run_behind_proxy(
                 pip_plan.upstreams,
                 lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
                 families=lambda: _families(options.families, pip_plan.upstreams),
+                network=network,
             )
         return _finished(_reported(run, "pip", installer_args))
     from fitwheel.installers import uv
@@ -166,11 +214,17 @@ def run(args: argparse.Namespace) -> int:
     uv_plan = uv.plan(installer_args)
     if not uv_plan.proxied:
         return run_command([uv.uv_binary(), *uv_plan.args])
+    network = _network(
+        options.network,
+        keyring_provider=uv_plan.keyring_provider,
+        trusted_hosts=uv_plan.insecure_hosts,
+    )
     run = run_behind_proxy(
         uv_plan.upstreams,
         lambda: detect(profile=profile_path),
         lambda url: uv.proxied_command(uv_plan, url),
         families=lambda: _families(options.families, uv_plan.upstreams),
+        network=network,
     )
     return _finished(_reported(run, "uv", installer_args))
 

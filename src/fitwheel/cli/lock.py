@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
         "--index-url",
         action="append",
         default=[],
-        type=url_type("--index-url", local=True),
+        type=url_type(local=True),
         metavar="URL",
         help="upstream index, highest precedence first (repeatable; default PyPI)",
     )

@@ -28,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--upstream",
         action="append",
-        type=url_type("--upstream", local=True),
+        type=url_type(local=True),
         metavar="URL",
         help="upstream simple index URL or folder; repeat for more, highest precedence first "
         "(default: the indexes pip, else uv, is configured for, else PyPI)",

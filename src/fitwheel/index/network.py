@@ -339,8 +339,14 @@ def _connect_failure(exc: aiohttp.ClientConnectorError, host: str) -> Failure:
 
 
 def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
+    """The system's words for why a connection failed (`connection refused`), not asyncio's
+    (`Connect call failed ('127.0.0.1', 1)`)."""
     error = exc.os_error
-    return str(error.strerror or error).lower() if error is not None else "failed"
+    if error is None:
+        return "failed"
+    if error.errno:
+        return os.strerror(error.errno).lower()
+    return str(error.strerror or error).lower()
 
 
 def open_session(

@@ -19,9 +19,10 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from fitwheel.installers.environment import loopback_exempt
 from fitwheel.installers.options import Option, extract
 from fitwheel.installers.requirements import CONSTRAINT, REQUIREMENT, IndexState, apply_files
 
@@ -32,6 +33,11 @@ INDEX_COMMANDS = frozenset({"install", "download", "wheel", "index", "lock", "li
 INDEX_URL = Option(("--index-url",), short="-i")
 EXTRA_INDEX_URL = Option(("--extra-index-url",))
 NO_INDEX = Option(("--no-index",), takes_value=False)
+CERT = Option(("--cert",))
+CLIENT_CERT = Option(("--client-cert",))
+PROXY = Option(("--proxy",))
+TRUSTED_HOST = Option(("--trusted-host",))
+KEYRING_PROVIDER = Option(("--keyring-provider",))
 
 # pip's general options that take a value (so their value is not mistaken for the command).
 _GENERAL_WITH_VALUE = frozenset(
@@ -57,6 +63,35 @@ TRUE = frozenset({"1", "true", "yes", "on", "y"})
 
 
 @dataclass(frozen=True)
+class PipNetwork:
+    """pip's `--cert`, `--client-cert`, `--proxy`, `--trusted-host` and `--keyring-provider`:
+    from its command line, else its environment (`PIP_CERT`, ...) and configuration files."""
+
+    cert: str | None = None
+    client_cert: str | None = None
+    proxy: str | None = None
+    trusted_hosts: tuple[str, ...] = ()
+    keyring_provider: str | None = None
+
+
+def pip_network(args: Sequence[str], settings: Mapping[str, str]) -> PipNetwork:
+    """The network settings pip would use for `args`, given its configured `settings`."""
+    found = extract(args, (CERT, CLIENT_CERT, PROXY, TRUSTED_HOST, KEYRING_PROVIDER)).values
+
+    def last(option: Option, key: str) -> str | None:
+        return (found.get(option) or [settings.get(key) or ""])[-1] or None
+
+    hosts = settings.get("trusted-host", "").split() + found.get(TRUSTED_HOST, [])
+    return PipNetwork(
+        cert=last(CERT, "cert"),
+        client_cert=last(CLIENT_CERT, "client-cert"),
+        proxy=last(PROXY, "proxy"),
+        trusted_hosts=tuple(hosts),
+        keyring_provider=last(KEYRING_PROVIDER, "keyring-provider"),
+    )
+
+
+@dataclass(frozen=True)
 class PipPlan:
     """How to run pip: behind a proxy for `upstreams` (highest precedence first), or as is."""
 
@@ -65,6 +100,8 @@ class PipPlan:
     command: str | None
     reads_files: bool = False
     """Requirements or constraints files are given: they may set indexes of their own."""
+    network: PipNetwork = field(default_factory=lambda: PipNetwork())
+    """pip's network settings, which fitwheel's proxy follows when it talks to the upstreams."""
 
     @property
     def proxied(self) -> bool:
@@ -143,7 +180,11 @@ def plan(
     if state.no_index or not state.index_urls:
         return PipPlan(tuple(args), (), command)
     upstreams = tuple(dict.fromkeys(state.index_urls))
-    return PipPlan(tuple(found.rest), upstreams, command, bool(requirements or constraints))
+    # pip would send even its loopback requests through a --proxy (requests ignores NO_PROXY
+    # for it): the proxy moves to pip's environment, where NO_PROXY holds.
+    rest = extract(found.rest, (PROXY,)).rest
+    network = pip_network(args, settings)
+    return PipPlan(tuple(rest), upstreams, command, bool(requirements or constraints), network)
 
 
 def proxied_command(
@@ -157,6 +198,8 @@ def proxied_command(
     args = list(pip_plan.args)
     position = args.index(pip_plan.command) + 1 if pip_plan.command in args else len(args)
     args[position:position] = ["--index-url", index_url]
+    if pip_plan.network.proxy:
+        args[position:position] = ["--proxy="]  # over a configured one; the environment's holds
     if pip_plan.reads_files:
         if scratch is None:
             raise ValueError("requirements files need a scratch folder for the proxy's index line")
@@ -168,6 +211,9 @@ def proxied_command(
         end = args.index("--") if "--" in args else len(args)
         args[end:end] = ["-r", str(last)]
     env = dict(os.environ)
+    if pip_plan.network.proxy:
+        env["http_proxy"] = env["https_proxy"] = pip_plan.network.proxy
+    env.update(loopback_exempt(env))
     env["PIP_INDEX_URL"] = index_url
     # An empty value is ignored by pip; whitespace splits to an empty list, clearing the
     # configured extra indexes (which pip adds to, rather than replaces, from the command line).

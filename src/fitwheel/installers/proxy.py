@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from fitwheel.families import Family
+    from fitwheel.index.network import NetworkOptions
     from fitwheel.profile import Profile
     from fitwheel.serve.proxy import ChosenBuild, Proxy
     from fitwheel.serve.server import BackgroundServer
@@ -90,6 +91,7 @@ def run_behind_proxy(
     build: BuildCommand,
     *,
     families: Callable[[], Sequence[Family]] = tuple,
+    network: NetworkOptions | None = None,
 ) -> ProxiedRun:
     """Start the proxy for `upstreams` on 127.0.0.1, run the installer against it, stop it.
 
@@ -111,7 +113,7 @@ def run_behind_proxy(
         raise
     with _signals_forwarded(process):
         try:
-            server, proxy = _start_proxy(upstreams, profile(), sock, families())
+            server, proxy = _start_proxy(upstreams, profile(), sock, families(), network)
         except BaseException:
             sock.close()
             process.terminate()
@@ -127,7 +129,11 @@ def run_behind_proxy(
 
 
 def _start_proxy(
-    upstreams: Sequence[str], profile: Profile, sock: socket.socket, families: Sequence[Family]
+    upstreams: Sequence[str],
+    profile: Profile,
+    sock: socket.socket,
+    families: Sequence[Family],
+    network: NetworkOptions | None,
 ) -> tuple[BackgroundServer, Proxy]:
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
     from fitwheel.serve.proxy import serve_client_settings
@@ -137,6 +143,9 @@ def _start_proxy(
     # Answer before the installer gives up on us (pip waits 15 s by default), with an error
     # that names the upstream; the installer's own retries stand in for the client's.
     settings = serve_client_settings(UPSTREAM_TIMEOUT).with_retries(0)
+    if network is not None:
+        network.ssl_context()  # a bad CA bundle or client certificate fails here, in one line
+        settings = settings.with_network(network)
     config = ServeConfig(
         Upstreams(tuple(upstreams)),
         {DEFAULT_PROFILE: profile},

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from fitwheel.errors import InstallerNotFound
+from fitwheel.installers.environment import loopback_exempt
 from fitwheel.installers.options import Option, extract
 from fitwheel.installers.uv_config import discovered
 
@@ -35,6 +36,8 @@ EXTRA_INDEX_URL = Option(("--extra-index-url",))
 INDEX_URL = Option(("--index-url",), short="-i")
 DEFAULT_INDEX = Option(("--default-index",))
 NO_INDEX = Option(("--no-index",), takes_value=False)
+KEYRING_PROVIDER = Option(("--keyring-provider",))
+INSECURE_HOST = Option(("--allow-insecure-host", "--trusted-host"))
 _ENV = {
     INDEX: "UV_INDEX",
     EXTRA_INDEX_URL: "UV_EXTRA_INDEX_URL",
@@ -51,6 +54,11 @@ class UvPlan:
     upstreams: tuple[str, ...]
     config_names: tuple[str, ...] = ()
     """Names of indexes in uv's configuration files, each replaced by the proxy."""
+    keyring_provider: str | None = None
+    """uv's `--keyring-provider` / `UV_KEYRING_PROVIDER` (uv knows `disabled` and
+    `subprocess`), which the proxy follows."""
+    insecure_hosts: tuple[str, ...] = ()
+    """uv's `--allow-insecure-host` / `UV_INSECURE_HOST`: no certificate checks there."""
 
     @property
     def proxied(self) -> bool:
@@ -103,7 +111,16 @@ def plan(
     ordered += [with_named_login(name, url, env) for name, url in configured.named]
     ordered += [*values(EXTRA_INDEX_URL), default]
     names = tuple(dict.fromkeys([n for n, _ in configured.named] + list(configured.hidden_names)))
-    return UvPlan(tuple(found.rest), tuple(dict.fromkeys(ordered)), names)
+    network = extract(args, (KEYRING_PROVIDER, INSECURE_HOST)).values
+    keyring = (network.get(KEYRING_PROVIDER) or [env.get("UV_KEYRING_PROVIDER", "")])[-1]
+    insecure = network.get(INSECURE_HOST) or env.get("UV_INSECURE_HOST", "").split()
+    return UvPlan(
+        tuple(found.rest),
+        tuple(dict.fromkeys(ordered)),
+        names,
+        keyring_provider=keyring or None,
+        insecure_hosts=tuple(insecure),
+    )
 
 
 def uv_binary() -> str:
@@ -128,4 +145,5 @@ def proxied_command(uv_plan: UvPlan, index_url: str) -> tuple[list[str], dict[st
     routed = [f"--index={name}={index_url}" for name in uv_plan.config_names]
     args[position:position] = [*routed, "--index-url", index_url]
     env = {k: v for k, v in os.environ.items() if k not in _ENV.values()}
+    env.update(loopback_exempt(env))
     return [uv_binary(), *args], env
