@@ -159,7 +159,14 @@ def test_without_the_ca_the_certificate_is_not_trusted(
 def test_the_ca_given_with_cert_is_trusted_too(private_index: PrivateIndex, tmp_path: Path) -> None:
     env = _env(private_index, tmp_path)
     del env["SSL_CERT_FILE"]
-    args = ["explain", "visionlike", "--index-url", private_index.url, "--cert", private_index.ca]
+    args = [
+        "explain",
+        "visionlike",
+        "--index-url",
+        private_index.url,
+        "--cert",
+        str(private_index.ca),
+    ]
     result = fitwheel(*args, env=env)
     assert result.returncode == 0, result.stderr
     assert "visionlike-0.25.0" in result.stdout

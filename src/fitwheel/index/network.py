@@ -133,16 +133,16 @@ class NetworkOptions:
 
     def request_options(self, url: str) -> dict[str, Any]:
         """Keyword arguments for `session.get(url, ...)`: proxy, its login, certificate checks."""
-        import aiohttp
+        import base64
 
         options: dict[str, Any] = {}
         proxy = self.proxy_for(url)
         if proxy is not None:
             parts = urlsplit(proxy)
             if parts.username is not None:
-                options["proxy_auth"] = aiohttp.BasicAuth(
-                    unquote(parts.username), unquote(parts.password or "")
-                )
+                login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                token = base64.b64encode(login.encode()).decode("ascii")
+                options["proxy_headers"] = {"Proxy-Authorization": f"Basic {token}"}
                 proxy = proxy.replace(parts.netloc, parts.netloc.rpartition("@")[2], 1)
             options["proxy"] = proxy
         if self.is_trusted(url):
@@ -237,10 +237,12 @@ def _context(cert: str | None, source: str, client_cert: str | None) -> ssl.SSLC
     import ssl
 
     if cert is not None:
-        context = ssl.create_default_context()
-        where = {"capath": cert} if os.path.isdir(cert) else {"cafile": cert}
+        # Only this bundle is trusted, as pip's --cert and requests' verify= do.
+        folder = os.path.isdir(cert)
         try:
-            context.load_verify_locations(**where)
+            context = ssl.create_default_context(
+                cafile=None if folder else cert, capath=cert if folder else None
+            )
         except (OSError, ssl.SSLError) as exc:
             raise InvalidNetworkOption(
                 f"{source} {cert}: cannot use it as a CA bundle ({_reason(exc)})"
