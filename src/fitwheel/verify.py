@@ -25,6 +25,7 @@ from packaging.version import Version
 from fitwheel.errors import FitwheelError, InvalidVariantMetadata
 from fitwheel.index import Documents
 from fitwheel.index.model import ProjectPage
+from fitwheel.index.network import NetworkOptions
 from fitwheel.select import Target, choose
 from fitwheel.variants.metadata import VariantsDocument, loads_variants_document
 from fitwheel.variants.ordering import rank
@@ -297,15 +298,17 @@ def _best_label(
 
 
 async def fetch_releases(
-    index_url: str, names: Iterable[str]
+    index_url: str, names: Iterable[str], network: NetworkOptions | None = None
 ) -> dict[str, tuple[ProjectPage, Documents]]:
-    """Each project's page and variants documents from `index_url`, fetched concurrently."""
+    """Each project's page and variants documents from `index_url`, fetched concurrently
+    (`network`: how to reach it; default: as the environment says)."""
     # Imported here: the offline check (the common one, at container start) needs no HTTP.
     import asyncio
 
-    from fitwheel.index.client import IndexClient
+    from fitwheel.index.client import ClientSettings, IndexClient
 
-    async with IndexClient() as client:
+    settings = ClientSettings() if network is None else ClientSettings(network=network)
+    async with IndexClient(settings) as client:
 
         async def one(name: str) -> tuple[str, tuple[ProjectPage, Documents]]:
             page = await client.project_page(index_url, name)

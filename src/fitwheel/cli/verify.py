@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fitwheel.cli._common import add_format_option
+from fitwheel.cli._common import add_format_option, add_network_options, url_type
 
 
 def add_parser(subparsers: Any) -> None:
@@ -31,9 +31,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--index-url",
         metavar="URL",
+        type=url_type(local=True),
         help="also compare with every build of each release on this index (network)",
     )
     add_format_option(parser)
+    add_network_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -66,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.index_url:
         import asyncio
 
-        releases = asyncio.run(fetch_releases(args.index_url, [d.name for d in variants]))
+        from fitwheel.cli._common import network_options
+
+        names = [d.name for d in variants]
+        releases = asyncio.run(fetch_releases(args.index_url, names, network_options(args)))
     verdicts = verify_variants(variants, Target.of(profile), releases, profile_path=args.profile)
     verdicts += verify_fat(fat, python)
     report = Report(tuple(verdicts), seen)
