@@ -293,3 +293,9 @@ def test_bad_network_options_are_one_line_naming_the_option(args: list[str], mes
     assert result.returncode == 2
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pip_reads_no_configuration_file_when_pip_config_file_is_the_null_device() -> None:
+    # pip skips every file then, /etc/pip.conf included (its `cert = ...` too).
+    assert pip.config_files({"PIP_CONFIG_FILE": os.devnull}, sys.prefix) == []
+    assert Path("/etc/pip.conf") in pip.config_files({"HOME": "/nonexistent"}, sys.prefix)

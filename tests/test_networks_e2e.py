@@ -214,3 +214,23 @@ def test_no_proxy_host_and_port_goes_around_a_dead_proxy(
     around = fitwheel(*args, env={**env, "NO_PROXY": f"example.org,{private_index.host}"})
     assert around.returncode == 0, around.stderr
     assert "visionlike-0.25.0" in around.stdout
+
+
+def test_a_proxy_that_wants_a_login_gets_the_one_in_its_url(
+    private_index: PrivateIndex, tmp_path: Path
+) -> None:
+    args = ["explain", "visionlike", "--index-url", private_index.url]
+    with start_tinyproxy(tmp_path, login=("proxyuser", "proxy-pw")) as proxy:
+        address = proxy.url.removeprefix("http://")
+        logged_in = fitwheel(*args, "--proxy", f"proxyuser:proxy-pw@{address}",
+                             env=_env(private_index, tmp_path))  # fmt: skip
+        refused = fitwheel(*args, env=_env(private_index, tmp_path, HTTPS_PROXY=proxy.url))
+        assert proxy.connects_to(private_index.host)
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "visionlike-0.25.0" in logged_in.stdout
+    assert refused.returncode == 2
+    line = refused.stderr.strip().splitlines()[-1]
+    assert f"/visionlike/: the proxy {proxy.url} wants a login (give it in the proxy URL): " in (
+        line
+    ), line
+    assert "HTTP 407" in line

@@ -47,16 +47,20 @@ class ForwardProxy:
 
 
 @contextmanager
-def start_tinyproxy(workdir: Path) -> Iterator[ForwardProxy]:
-    """tinyproxy on a free 127.0.0.1 port, in the foreground, logging every connection."""
+def start_tinyproxy(
+    workdir: Path, *, login: tuple[str, str] | None = None
+) -> Iterator[ForwardProxy]:
+    """tinyproxy on a free 127.0.0.1 port, in the foreground, logging every connection; with
+    `login` (user, password), only for clients that give it (HTTP 407 otherwise)."""
     if TINYPROXY is None:
         pytest.skip("tinyproxy is not installed")
-    work = Path(workdir) / "tinyproxy"
+    work = Path(workdir) / ("tinyproxy-login" if login else "tinyproxy")
     work.mkdir(parents=True, exist_ok=True)
     port, log = free_port(), work / "tinyproxy.log"
     (work / "tinyproxy.conf").write_text(
         f'Port {port}\nListen 127.0.0.1\nTimeout 60\nLogFile "{log}"\nLogLevel Connect\n'
         f'PidFile "{work}/tinyproxy.pid"\nMaxClients 64\nAllow 127.0.0.1\n'
+        + (f"BasicAuth {login[0]} {login[1]}\n" if login else "")
     )
     process = subprocess.Popen(
         [TINYPROXY, "-d", "-c", str(work / "tinyproxy.conf")],

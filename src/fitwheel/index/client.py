@@ -162,20 +162,28 @@ class IndexClient:
         self.credentials = Credentials(keyring_provider=self.settings.network.keyring_provider)
         """User info from the URLs given, sent to every URL of the same origin."""
         self._session: aiohttp.ClientSession | None = None
+        self._entered = False
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     async def __aenter__(self) -> IndexClient:
-        import aiohttp
-
-        self._session = open_session(
-            self.settings.network,
-            limit=self.settings.concurrency,
-            timeout=aiohttp.ClientTimeout(
-                total=self.settings.timeout, connect=self.settings.connect_timeout
-            ),
-            headers={"User-Agent": self.settings.user_agent},
-        )
+        self._entered = True
         return self
+
+    def _opened(self) -> aiohttp.ClientSession:
+        """The session, opened at the first HTTP request: reading folders needs no TLS
+        context (loading a trust store costs tens of milliseconds)."""
+        if self._session is None:
+            import aiohttp
+
+            self._session = open_session(
+                self.settings.network,
+                limit=self.settings.concurrency,
+                timeout=aiohttp.ClientTimeout(
+                    total=self.settings.timeout, connect=self.settings.connect_timeout
+                ),
+                headers={"User-Agent": self.settings.user_agent},
+            )
+        return self._session
 
     async def __aexit__(
         self,
@@ -183,6 +191,7 @@ class IndexClient:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._entered = False
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -246,7 +255,7 @@ class IndexClient:
         """GET with the cache, retries and backoff; raises errors that name the URL.
 
         A 401 is answered once more with a login from the keyring, when it has one."""
-        if self._session is None:
+        if not self._entered:
             raise RuntimeError("IndexClient must be used as an async context manager")
         url = self.credentials.learn(url)
         cached = self.cache.get(url, accept)
@@ -294,12 +303,12 @@ class IndexClient:
     ) -> Response:
         import aiohttp
 
-        assert self._session is not None
+        session = self._opened()
         network = self.settings.network
         try:
             async with self._slots:
                 self.requests += 1
-                async with self._session.get(
+                async with session.get(
                     url, headers=headers, **network.request_options(url)
                 ) as reply:
                     if reply.status == 304 and cached is not None:

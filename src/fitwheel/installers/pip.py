@@ -3,7 +3,8 @@
 Where pip would look, in pip's own precedence (lowest first): configuration files (global
 `$XDG_CONFIG_DIRS/pip/pip.conf` and `/etc/pip.conf`, then the user's `~/.pip/pip.conf` and
 `$XDG_CONFIG_HOME/pip/pip.conf` unless `PIP_CONFIG_FILE` names an existing file, then the
-environment's `sys.prefix/pip.conf`, then `PIP_CONFIG_FILE`), within a file `[global]` below
+environment's `sys.prefix/pip.conf`, then `PIP_CONFIG_FILE`; none at all when
+`PIP_CONFIG_FILE` is `/dev/null`), within a file `[global]` below
 the command's section; then `PIP_INDEX_URL` / `PIP_EXTRA_INDEX_URL` / `PIP_NO_INDEX`; then the
 command line, whose `--extra-index-url` values add to the configured ones. The files are read
 directly (as pip's `Configuration` does) rather than through `pip config list`, which would
@@ -122,11 +123,14 @@ def pip_command(args: Sequence[str]) -> str | None:
 
 
 def config_files(env: Mapping[str, str], prefix: str) -> list[Path]:
-    """pip's configuration files, lowest precedence first."""
+    """pip's configuration files, lowest precedence first; none when `PIP_CONFIG_FILE` is
+    the null device, as pip skips them all then."""
+    explicit = env.get("PIP_CONFIG_FILE")
+    if explicit == os.devnull:
+        return []
     config_dirs = env.get("XDG_CONFIG_DIRS") or "/etc/xdg"
     files = [Path(d) / "pip" / "pip.conf" for d in config_dirs.split(os.pathsep) if d]
     files.append(Path("/etc/pip.conf"))
-    explicit = env.get("PIP_CONFIG_FILE")
     if not (explicit and os.path.exists(explicit)):
         home = Path(env.get("HOME") or Path.home())
         files.append(home / ".pip" / "pip.conf")

@@ -194,16 +194,22 @@ class Proxy:
 
     async def open(self, _app: web.Application) -> None:
         await self._client.__aenter__()
-        self._files = open_session(
-            self.config.client.network,
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                connect=self.config.client.connect_timeout,
-                sock_read=self.config.client.timeout,
-            ),
-            headers={"User-Agent": self.config.client.user_agent},
-        )
+
+    def _file_session(self) -> aiohttp.ClientSession:
+        """The session relaying files, opened with the first one relayed (a proxy of local
+        folders needs no TLS context)."""
+        if self._files is None:
+            self._files = open_session(
+                self.config.client.network,
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=self.config.client.connect_timeout,
+                    sock_read=self.config.client.timeout,
+                ),
+                headers={"User-Agent": self.config.client.user_agent},
+            )
+        return self._files
 
     async def close(self, _app: web.Application) -> None:
         await self._client.__aexit__(None, None, None)
@@ -366,7 +372,6 @@ class Proxy:
             local.content_type = "application/octet-stream"
             self.health.succeeded(url)
             return local
-        assert self._files is not None
         url = self._client.credentials.learn(url)
         failed = self._failed_files.get(url)
         if failed is not None and failed[0] > time.monotonic():
@@ -375,7 +380,7 @@ class Proxy:
         try:
             response = await relay(
                 request,
-                self._files,
+                self._file_session(),
                 url,
                 refusal=self.links.refusal,
                 answer_timeout=self.config.answer_timeout,
