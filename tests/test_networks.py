@@ -299,3 +299,20 @@ def test_pip_reads_no_configuration_file_when_pip_config_file_is_the_null_device
     # pip skips every file then, /etc/pip.conf included (its `cert = ...` too).
     assert pip.config_files({"PIP_CONFIG_FILE": os.devnull}, sys.prefix) == []
     assert Path("/etc/pip.conf") in pip.config_files({"HOME": "/nonexistent"}, sys.prefix)
+
+
+def test_aiohttp_trust_env_would_miss_host_port_and_cidr_entries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Why fitwheel picks proxies itself: aiohttp's `trust_env` (the helper its sessions call)
+    compares NO_PROXY with the bare host, so these two entries would not keep the requests
+    away from the proxy; fitwheel's own rule does (test_no_proxy_entries)."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    monkeypatch.setenv("HTTPS_PROXY", PROXY)
+    monkeypatch.setenv("NO_PROXY", "example.com:8443,10.0.0.0/8")
+    for url in ("https://example.com:8443/simple/", "https://10.1.2.3/simple/"):
+        proxy, _ = get_env_proxy_for_url(URL(url))
+        assert str(proxy) == PROXY
+        assert NetworkOptions.from_environment().proxy_for(url) is None

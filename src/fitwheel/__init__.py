@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         InvalidLabel,
         InvalidLock,
         InvalidMarker,
+        InvalidNetworkOption,
         InvalidOverride,
         InvalidProfile,
         InvalidProperty,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from fitwheel.index.build import BuildReport, build_index
     from fitwheel.index.client import ClientSettings, IndexClient
     from fitwheel.index.model import IndexFile, ProjectPage
+    from fitwheel.index.network import NetworkOptions
     from fitwheel.lock.document import dumps_lock, loads_lock, read_lock
     from fitwheel.lock.make import make_lock, write_lock
     from fitwheel.lock.model import Lock, LockedFile, LockedPackage
@@ -112,6 +114,7 @@ __all__ = [
     "InvalidLabel",
     "InvalidLock",
     "InvalidMarker",
+    "InvalidNetworkOption",
     "InvalidOverride",
     "InvalidProfile",
     "InvalidProperty",
@@ -127,6 +130,7 @@ __all__ = [
     "LockedFileMismatch",
     "LockedFileMissing",
     "LockedPackage",
+    "NetworkOptions",
     "NoBuildForTarget",
     "PlannedInstall",
     "Profile",
@@ -200,6 +204,7 @@ _MODULES = {
         "InvalidFamily",
         "InvalidFolder",
         "InvalidIndexPage",
+        "InvalidNetworkOption",
         "InvalidLabel",
         "InvalidLock",
         "InvalidMarker",
@@ -229,6 +234,7 @@ _MODULES = {
     "fitwheel.index": ("Documents", "fetch_project", "fetch_project_async"),
     "fitwheel.index.client": ("ClientSettings", "IndexClient"),
     "fitwheel.index.model": ("IndexFile", "ProjectPage"),
+    "fitwheel.index.network": ("NetworkOptions",),
     "fitwheel.index.build": ("BuildReport", "build_index"),
     "fitwheel.lock.document": ("dumps_lock", "loads_lock", "read_lock"),
     "fitwheel.lock.make": ("make_lock", "write_lock"),

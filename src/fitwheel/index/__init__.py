@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fitwheel.index.model import ProjectPage
+    from fitwheel.index.network import NetworkOptions
     from fitwheel.variants.metadata import VariantsDocument
 
 Documents = Mapping[str, "VariantsDocument | str"]
@@ -23,11 +24,13 @@ async def fetch_project_async(
     *,
     timeout: float | None = None,
     retries: int | None = None,
+    network: NetworkOptions | None = None,
 ) -> tuple[ProjectPage, Documents]:
-    """Fetch a project's page and its releases' variants documents (or why each is missing)."""
+    """Fetch a project's page and its releases' variants documents (or why each is missing);
+    `network`: proxies, certificates, keyring (default: from the environment)."""
     from fitwheel.index.client import ClientSettings, IndexClient
 
-    settings = ClientSettings()
+    settings = ClientSettings() if network is None else ClientSettings(network=network)
     if timeout is not None:
         settings = settings.with_timeout(timeout)
     if retries is not None:
@@ -43,6 +46,7 @@ def fetch_project(
     *,
     timeout: float | None = None,
     retries: int | None = None,
+    network: NetworkOptions | None = None,
 ) -> tuple[ProjectPage, Documents]:
     """`fetch_project_async` for sync callers; inside a running event loop (a notebook, an
     async application) it runs on a worker thread's own loop instead of failing."""
@@ -50,7 +54,9 @@ def fetch_project(
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    work = fetch_project_async(index_url, project, timeout=timeout, retries=retries)
+    work = fetch_project_async(
+        index_url, project, timeout=timeout, retries=retries, network=network
+    )
     try:
         asyncio.get_running_loop()
     except RuntimeError:
