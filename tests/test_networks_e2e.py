@@ -5,6 +5,7 @@ into real venvs. No part is simulated; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -234,3 +235,28 @@ def test_a_proxy_that_wants_a_login_gets_the_one_in_its_url(
         line
     ), line
     assert "HTTP 407" in line
+
+
+def test_concurrent_401s_of_one_index_ask_the_keyring_once_and_all_pass(
+    private_index: PrivateIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from fitwheel.index.client import ClientSettings, IndexClient
+    from fitwheel.index.network import NetworkOptions
+
+    # The `keyring` command of the test extras, reading the module's keyring file.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    for name, value in _keyring_env(private_index.keyring_home).items():
+        monkeypatch.setenv(name, value)
+    network = NetworkOptions(cert=str(private_index.ca), keyring_provider="subprocess")
+    projects = ("visionlike", "fastmath", "torchlike")
+
+    async def fetch() -> list[str]:
+        async with IndexClient(ClientSettings(network=network)) as client:
+            pages = await asyncio.gather(
+                *(client.project_page(private_index.url, p) for p in projects)
+            )
+            return [page.name for page in pages]
+
+    assert asyncio.run(fetch()) == list(projects)

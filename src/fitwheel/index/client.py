@@ -262,10 +262,13 @@ class IndexClient:
         if cached is not None and cached.fresh_until > time.monotonic():
             return cached.response
         while True:
+            sent = self.credentials.for_url(url)
             try:
                 return await self._get(url, accept, missing, cached)
             except _Unauthorized as refusal:
-                if not await asyncio.to_thread(self.credentials.from_keyring, url):
+                found = await asyncio.to_thread(self.credentials.from_keyring, url)
+                # Another request of this origin may have found the keyring's login meanwhile.
+                if not found and self.credentials.for_url(url) == sent:
                     raise IndexUnavailable(self._login_problem(url, refusal.status)) from None
 
     async def _get(

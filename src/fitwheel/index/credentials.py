@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import netrc
 import os
+import threading
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -50,6 +51,7 @@ class Credentials:
         self._sources: dict[tuple[str, str, int], str] = {}
         self._services: dict[tuple[str, str, int], list[str]] = {}
         self._keyring_asked: set[tuple[str, str, int]] = set()
+        self._keyring_lock = threading.Lock()
         self._environ = os.environ if environ is None else environ
         self._netrc: netrc.netrc | None = None
         self._netrc_read = False
@@ -82,12 +84,17 @@ class Credentials:
     def from_keyring(self, url: str) -> bool:
         """After `url` answered 401: look its origin's login up in the keyring, once per
         origin. True when one was found (and will be sent from now on)."""
+        found = origin(url)
+        with self._keyring_lock:  # concurrent 401s of one origin ask the keyring once
+            if found is None or found in self._keyring_asked:
+                return False
+            self._keyring_asked.add(found)
+            return self._keyring_login(url, found)
+
+    def _keyring_login(self, url: str, found: tuple[str, str, int]) -> bool:
+        # Imported here: most runs never meet a 401, and the keyring may start a process.
         from fitwheel.index.keyrings import lookup
 
-        found = origin(url)
-        if found is None or found in self._keyring_asked:
-            return False
-        self._keyring_asked.add(found)
         known = self.for_url(url)
         netloc = f"{found[1]}:{found[2]}"
         services = [*self._services.get(found, []), netloc, found[1]]
