@@ -133,7 +133,7 @@ def _start_proxy(
     profile: Profile,
     sock: socket.socket,
     families: Sequence[Family],
-    network: NetworkOptions | None,
+    network: NetworkOptions | None = None,
 ) -> tuple[BackgroundServer, Proxy]:
     from fitwheel.serve.app import DEFAULT_PROFILE, PROXY_KEY, ServeConfig, make_app
     from fitwheel.serve.proxy import serve_client_settings
