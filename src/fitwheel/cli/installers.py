@@ -71,6 +71,14 @@ OWN_OPTIONS: tuple[tuple[str, str], ...] = (
     ("--index-family NAME[=URL]", "an index family (per-accelerator indexes such as "
      "PyTorch's whl/cu126, ...) whose members are one release's builds; URL: a mirror of its "
      "base; or a TOML file describing one; repeatable; FITWHEEL_INDEX_FAMILIES too"),
+    ("--cert FILE", "CA bundle the proxy verifies the upstreams with (default: pip's --cert "
+     "or PIP_CERT, else SSL_CERT_FILE and the like, else the system trust store)"),
+    ("--client-cert FILE", "client certificate for the upstreams: one PEM file with the "
+     "certificate and its key (default: pip's --client-cert)"),
+    ("--proxy URL", "HTTP proxy for the upstreams (default: pip's --proxy, else HTTPS_PROXY "
+     "and the like; NO_PROXY holds)"),
+    ("--keyring-provider NAME", "auto, disabled, import or subprocess: where the proxy finds "
+     "a login after a 401 (default: pip's or uv's setting, else auto); see docs/networks.md"),
 )  # fmt: skip
 """fitwheel's own options of `fitwheel pip|uv`: given before the installer's arguments."""
 
