@@ -161,6 +161,7 @@ def test_a_private_ca_and_a_client_certificate_load(tmp_path: Path) -> None:
 # --- logins -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_keyring_command_gives_the_password_for_the_url_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,6 +258,7 @@ def test_the_default_indexes_are_pips_else_uvs_else_pypi(tmp_path: Path) -> None
     assert user_indexes(NO_CONFIG, cwd=tmp_path).source == "the default, PyPI"
 
 
+@pytest.mark.slow
 def test_explain_without_index_url_reads_pips_index(tmp_path: Path) -> None:
     make_wheel(tmp_path / "flat", "demo", "1.0")
     env = {**os.environ, **NO_CONFIG, "PIP_INDEX_URL": str(tmp_path / "flat")}
