@@ -318,3 +318,43 @@ def test_aiohttp_trust_env_would_miss_host_port_and_cidr_entries(
         proxy, _ = get_env_proxy_for_url(URL(url))
         assert str(proxy) == PROXY
         assert NetworkOptions.from_environment().proxy_for(url) is None
+
+
+@pytest.mark.slow
+def test_serve_without_upstream_serves_the_index_uv_is_set_up_for(tmp_path: Path) -> None:
+    import signal
+    import time
+    import urllib.request
+
+    from helpers.nginx import free_port
+
+    make_wheel(tmp_path / "flat", "demo", "1.0")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(NO_CONFIG, UV_DEFAULT_INDEX=str(tmp_path / "flat"))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fitwheel", "serve", "--port", str(port),
+         "--profile", _profile(tmp_path)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline().strip()
+        assert first == f"fitwheel serve: upstreams from uv's configuration: {tmp_path / 'flat'}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/simple/demo/") as reply:
+                    page = reply.read().decode()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert "demo-1.0-py3-none-any.whl" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
