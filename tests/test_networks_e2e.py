@@ -16,7 +16,13 @@ import pytest
 
 from helpers.cli import fitwheel
 from helpers.forward_proxy import ForwardProxy, requires_tinyproxy, start_tinyproxy
-from helpers.nginx import basic_auth_site, free_port, requires_nginx, start_nginx
+from helpers.nginx import (
+    DOCUMENTED_CONFIG,
+    basic_auth_site,
+    free_port,
+    requires_nginx,
+    start_nginx,
+)
 from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, build_index, clean_env
 from helpers.venvs import fresh_venv, installed_label
 
@@ -51,6 +57,10 @@ class PrivateIndex:
     proxy: ForwardProxy
     keyring_home: Path
     access_log: Path
+    out: Path
+    """The index folder nginx serves."""
+    tls: tuple[Path, Path]
+    """nginx's certificate chain and key."""
 
 
 def _keyring_env(home: Path) -> dict[str, str]:
@@ -99,6 +109,8 @@ def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateI
             proxy=proxy,
             keyring_home=keyring_home,
             access_log=nginx.access_log,
+            out=out,
+            tls=(chain, key),
         )
 
 
@@ -260,3 +272,34 @@ def test_concurrent_401s_of_one_index_ask_the_keyring_once_and_all_pass(
             return [page.name for page in pages]
 
     assert asyncio.run(fetch()) == list(projects)
+
+
+def test_a_host_that_asks_for_a_client_certificate_gets_the_one_given(
+    private_index: PrivateIndex, tmp_path: Path
+) -> None:
+    import trustme
+
+    # A second nginx over the same index that admits only clients with a certificate of the
+    # private CA (and no login: the certificate is the credential here).
+    ca = trustme.CA()
+    (tmp_path / "clients.pem").write_bytes(ca.cert_pem.bytes())
+    client = tmp_path / "client.pem"
+    ca.issue_cert("fitwheel@example.org").private_key_and_cert_chain_pem.write_to_path(str(client))
+    site = DOCUMENTED_CONFIG.read_text().replace(
+        "    root /srv/simple;\n",
+        f"    root /srv/simple;\n    ssl_client_certificate {tmp_path / 'clients.pem'};\n"
+        "    ssl_verify_client on;\n",
+    )
+    with start_nginx(private_index.out, tmp_path, site_config=site, tls=private_index.tls) as nginx:
+        args = ["explain", "visionlike", "--index-url", nginx.url]
+        env = _env(private_index, tmp_path)
+        admitted = fitwheel(*args, "--client-cert", str(client), env=env)
+        refused = fitwheel(*args, "--retries", "0", env=env)
+    assert admitted.returncode == 0, admitted.stderr
+    assert "visionlike-0.25.0" in admitted.stdout
+    assert refused.returncode == 2
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line == (
+        f"fitwheel: error: {nginx.url}visionlike/: HTTP 400 Bad Request; if the host wants a "
+        "client certificate, pass --client-cert FILE"
+    ), line

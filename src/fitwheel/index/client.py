@@ -133,6 +133,15 @@ class ResponseCache:
             self._drop(next(iter(self._entries)))
 
 
+def _status_line(url: str, reply: aiohttp.ClientResponse, network: NetworkOptions) -> str:
+    """An error status in one line; a 400 over HTTPS without a client certificate is what
+    nginx answers when it wants one, so that line says how to give it."""
+    line = f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
+    if reply.status == 400 and url.startswith("https:") and network.client_cert is None:
+        line += "; if the host wants a client certificate, pass --client-cert FILE"
+    return line
+
+
 class _Retry(Exception):
     """A failure that may pass: worth another attempt."""
 
@@ -325,9 +334,7 @@ class IndexClient:
                     if reply.status in (401, 403):
                         raise _Unauthorized(reply.status)
                     if reply.status >= 400:
-                        raise IndexUnavailable(
-                            f"{url}: HTTP {reply.status} {reply.reason or ''}".rstrip()
-                        )
+                        raise IndexUnavailable(_status_line(url, reply, network))
                     body = await self._body(reply, url)
                     response = Response(
                         url=str(reply.url),
