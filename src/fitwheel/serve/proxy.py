@@ -49,10 +49,11 @@ from fitwheel.select import (
     resolve_in_family,
 )
 from fitwheel.select.choose import summary
+from fitwheel.serve.filecache import FileCache
 from fitwheel.serve.health import UpstreamHealth
 from fitwheel.serve.links import LinkPolicy
 from fitwheel.serve.roots import all_projects
-from fitwheel.serve.streaming import relay
+from fitwheel.serve.streaming import from_cache, relay
 from fitwheel.serve.upstreams import Upstreams
 
 DEFAULT_PROFILE = ""
@@ -172,6 +173,7 @@ class Proxy:
         """How each upstream answered lately (for the status page)."""
         self._client = IndexClient(config.client, cache=ResponseCache())
         self._files: aiohttp.ClientSession | None = None
+        self._small_files = FileCache()
         self._resolved: dict[tuple[str, str], Resolved] = {}
         self._cached_files = 0
         # Computed once per profile: they cost milliseconds per page otherwise.
@@ -361,6 +363,12 @@ class Proxy:
             if immutable
             else "public, no-cache"
         }
+        expected = _expected_sha256(file, url) if immutable else None
+        if expected is not None:
+            # Checked against this sha256 when kept; the caller checked it is this profile's.
+            hit = from_cache(request, self._small_files, expected, headers)
+            if hit is not None:
+                return hit
         why = self.links.refusal(url)
         if why is not None:  # the upstreams' pages are filtered already; this holds for all
             raise UpstreamError(redact(url), f"not fetched: {why}")
@@ -387,6 +395,8 @@ class Proxy:
                 headers=headers,
                 upstream_headers=login,
                 network=self.config.client.network,
+                cache=self._small_files,
+                sha256=expected,
             )
         except UpstreamError as exc:
             if exc.status != 404:
@@ -404,6 +414,14 @@ def _remember(failures: dict[_K, tuple[float, _E]], key: _K, error: _E) -> None:
     if len(failures) >= MAX_CACHED_PAGES:
         del failures[next(iter(failures))]
     failures[key] = (time.monotonic() + FAILURE_TTL, error)
+
+
+def _expected_sha256(file: IndexFile, url: str) -> str | None:
+    """The sha256 the page published for the bytes at `url` (the file or its sidecar)."""
+    if url == file.url:
+        return file.hashes.get("sha256")
+    metadata = file.core_metadata
+    return metadata.get("sha256") if isinstance(metadata, Mapping) else None
 
 
 def _is_streamed(file: IndexFile, credentials: Credentials) -> bool:

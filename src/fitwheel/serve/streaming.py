@@ -10,6 +10,9 @@ Redirects are followed here, a few at most, each target checked by the caller's 
 proxy's link policy) before it is fetched; credentials go only to the first URL's origin. An
 upstream that does not start answering within `answer_timeout` seconds is a 504, at once: the
 client's own timeout is far longer, and its retries would only wait again.
+
+A small file whose sha256 the caller knows is read whole instead, checked, and kept in the
+caller's `FileCache`: the next request for it is answered from memory (no upstream request).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from aiohttp import web
 from fitwheel.errors import UpstreamError
 from fitwheel.index.credentials import origin
 from fitwheel.index.network import NetworkOptions, describe
+from fitwheel.serve.filecache import CachedFile, FileCache
 
 CHUNK_SIZE = 256 * 1024
 
@@ -85,12 +89,17 @@ async def relay(
     headers: Mapping[str, str] | None = None,
     upstream_headers: Mapping[str, str] | None = None,
     network: NetworkOptions | None = None,
+    cache: FileCache | None = None,
+    sha256: str | None = None,
 ) -> web.StreamResponse:
     """Stream `url` to the client of `request`; raise `UpstreamError` before any byte is sent.
     `headers` are added to the response, `upstream_headers` (credentials) to the requests to
-    `url`'s origin; `network` says how to reach it (default: as the environment says)."""
+    `url`'s origin; `network` says how to reach it (default: as the environment says). With a
+    `cache` and the body's `sha256`, a small file goes into the cache."""
     network = network or NetworkOptions.from_environment()
     sent = {h: request.headers[h] for h in _FORWARDED_REQUEST if h in request.headers}
+    if "Range" in sent or request.method == "HEAD":
+        cache = None
     try:
         async with asyncio.timeout(answer_timeout):
             upstream = await _answer(session, url, sent, upstream_headers or {}, refusal, network)
@@ -105,6 +114,15 @@ async def relay(
             raise UpstreamError(url, "not found (404)", status=404)
         if upstream.status not in _RELAYED_STATUSES:
             raise UpstreamError(url, f"answered HTTP {upstream.status} {upstream.reason or ''}")
+        length = upstream.content_length
+        if (
+            cache is not None
+            and sha256 is not None
+            and upstream.status == 200
+            and length is not None
+            and length <= cache.max_file_bytes
+        ):
+            return await _read_whole(url, upstream, cache, sha256, headers, network)
         response = web.StreamResponse(status=upstream.status)
         for name in _FORWARDED_RESPONSE:
             if name in upstream.headers:
@@ -114,6 +132,44 @@ async def relay(
         if request.method != "HEAD":
             await _copy_body(request, upstream, response)
         return response
+
+
+async def _read_whole(
+    url: str,
+    upstream: aiohttp.ClientResponse,
+    cache: FileCache,
+    sha256: str,
+    headers: Mapping[str, str] | None,
+    network: NetworkOptions,
+) -> web.Response:
+    """A small body read before answering (a break upstream is then a 502, not a short body),
+    kept when it is the bytes `sha256` names; other bytes are relayed as they are, for the
+    client's own hash check to reject."""
+    try:
+        body = await upstream.read()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        failure = describe(exc, network, url)
+        reason = failure.reason + (f"; {failure.hint}" if failure.hint else "")
+        raise UpstreamError(url, reason) from None
+    kept = {n: upstream.headers[n] for n in _FORWARDED_RESPONSE if n in upstream.headers}
+    kept.pop("Content-Length", None)
+    cache.put(sha256, body, kept)
+    return _from_memory(CachedFile(body, kept), headers)
+
+
+def from_cache(
+    request: web.Request, cache: FileCache, sha256: str, headers: Mapping[str, str]
+) -> web.Response | None:
+    """The kept file whose bytes `sha256` names, if there is one and the request wants all of
+    it (a range request goes upstream)."""
+    if "Range" in request.headers:
+        return None
+    cached = cache.get(sha256)
+    return None if cached is None else _from_memory(cached, headers)
+
+
+def _from_memory(cached: CachedFile, headers: Mapping[str, str] | None) -> web.Response:
+    return web.Response(body=cached.body, headers={**cached.headers, **(headers or {})})
 
 
 async def _copy_body(
