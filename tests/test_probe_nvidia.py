@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -348,3 +349,29 @@ def test_real_gpu() -> None:
     if os.environ.get("CUDA_VISIBLE_DEVICES") is None:
         assert document["facts"]["nvidia"]["compute_capabilities"] == expected
     assert "sm_arch" in document["variants"]["nvidia"]
+
+
+@pytest.mark.slow
+def test_a_slow_driver_probe_shows_progress_with_v_only(
+    stub_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A line per half second after the first second of waiting, on stderr, with -v (or on a
+    terminal); a pipe without -v gets nothing, and neither does -q."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FITWHEEL_", "NV_"))}
+    env.update(LD_LIBRARY_PATH=str(stub_dirs["hang"]), FITWHEEL_CACHE_DIR=str(tmp_path))
+    stderr = {}
+    for flags in ((), ("-v",), ("-v", "-q")):
+        command = [sys.executable, "-m", "fitwheel", *flags, "detect", "--no-cache"]
+        completed = subprocess.run(
+            [*command, "--timeout", "2"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert completed.returncode == 0, completed.stderr
+        stderr[flags] = completed.stderr.splitlines()
+    assert stderr[()] == [] and stderr[("-v", "-q")] == []
+    lines = [line for line in stderr[("-v",)] if "NVIDIA driver probe" in line]
+    waiting = [re.fullmatch(r"fitwheel: waiting for the NVIDIA driver probe \((\d\.\d) s\)…", x)
+               for x in lines[:-1]]  # fmt: skip
+    assert all(waiting), lines
+    seconds = [float(m[1]) for m in waiting if m is not None]
+    assert 1.0 <= seconds[0] < 1.5 and seconds == sorted(seconds) and len(seconds) >= 1
+    assert re.fullmatch(r"fitwheel: waited for the NVIDIA driver probe \(2\.\d s\)", lines[-1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from fitwheel._version import __version__
+from fitwheel.cli._logging import WARNING, add_options, configure, leading, show_progress
 from fitwheel.errors import FitwheelError
 
 TYPE_CHECKING = False
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fitwheel {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    add_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -61,16 +63,34 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command whose module is not written yet
         module.add_parser(subparsers)
+    for command in subparsers.choices.values():
+        _add_verbosity(command)
     return parser
 
 
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """-v / -q after the command's name too (on the commands that run: the leaves)."""
+    import argparse
+
+    if parser.prefix_chars != "-":
+        return  # `fitwheel pip` / `fitwheel uv`: every option there is the installer's
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not commands:
+        add_options(parser)
+    for action in commands:
+        for command in action.choices.values():
+            _add_verbosity(command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    # -v / -q / --debug before the command are taken off first, so that the fast paths below
+    # see the command's name.
+    verbosity, debug, arguments = leading(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["detect"]:
         # Fast path without argparse; None means --help or something only argparse handles.
         from fitwheel.cli.detect import run_fast
 
-        code = run_fast(arguments[1:])
+        code = run_fast(arguments[1:], verbosity)
         if code is not None:
             return code
     if arguments[:1] in (["pip"], ["uv"]):
@@ -85,6 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+    args.debug = args.debug or debug
+    args.verbosity = verbosity + getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
+    configure(
+        args.verbosity,
+        default=getattr(args, "log_level", WARNING),
+        log_format=getattr(args, "log_format", "text"),
+    )
+    show_progress(args.verbosity)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's status; an error is one line (the traceback only with --debug)."""
     try:
         return int(args.func(args))
     except FitwheelError as exc:

@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         keep_going=args.keep_going,
         isolation=args.isolation,
         config_settings=args.config_settings,
-        progress=progress if args.verbose else None,
+        progress=progress if args.verbosity > 0 else None,
     )
     for line in _summary(report):
         print(line)
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"fitwheel: warning: {warning}", file=sys.stderr)
     untouched = "" if args.keep_going else f"; nothing was written to {outdir}"
     for failure in report.failures:
-        if args.verbose and failure.log:
+        if args.verbosity > 0 and failure.log:
             sys.stderr.write(failure.log.rstrip("\n") + "\n")
         print(f"fitwheel: error: {failure.error}{untouched}", file=sys.stderr)
     return 0 if report.ok else 2

@@ -79,13 +79,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_fast(argv: Sequence[str]) -> int | None:
-    """`fitwheel detect ARGS` without building the whole command line: no argparse, no `re`.
+def run_fast(argv: Sequence[str], verbosity: int = 0) -> int | None:
+    """`fitwheel detect ARGS` without building the whole command line: no argparse, no `re`,
+    and no `logging` unless -v or -q asks for it.
 
     For the CLI shell to call before its parser when the command is `detect`; returns None for
     anything it does not fully understand (`--help`, a typo, a bad value), and the shell then
     goes the normal way, which prints the proper usage error.
     """
+    from fitwheel.cli._logging import FLAGS
+
     values = dict(_DEFAULTS)
     items = list(argv)
     while items:
@@ -93,6 +96,9 @@ def run_fast(argv: Sequence[str]) -> int | None:
         name, equals, value = item.partition("=")
         if item == "--no-cache":
             values["no_cache"] = True
+            continue
+        if item in FLAGS:
+            verbosity += FLAGS[item]
             continue
         if name not in _VALUE_OPTIONS:
             return None
@@ -114,7 +120,14 @@ def run_fast(argv: Sequence[str]) -> int | None:
         pass
 
     args = Namespace()
-    args.__dict__.update(values)
+    args.__dict__.update(values, verbosity=verbosity)
+    from fitwheel.cli._logging import show_progress
+
+    if verbosity:
+        from fitwheel.cli._logging import configure
+
+        configure(verbosity)
+    show_progress(verbosity)
     try:
         return run(args)  # type: ignore[arg-type]
     except FitwheelError as exc:

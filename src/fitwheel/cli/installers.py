@@ -7,6 +7,8 @@ pytorch=https://mirror/whl/ pip install torch`; and, there too, how the proxy re
 upstreams: `--cert FILE`, `--client-cert FILE`, `--proxy URL`, `--keyring-provider NAME`
 (pip's own `--cert`, `--client-cert`, `--proxy`, `--trusted-host` and `--keyring-provider`, and
 its `PIP_*` and configuration settings for them, are followed as well; fitwheel's win).
+fitwheel's -v / -q go before `pip` / `uv` (`fitwheel -q pip install torch`): after it, they
+are the installer's.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def parsed_arguments(installer: str, installer_args: Sequence[str]) -> argparse.
     """What the full parser gives for `fitwheel pip|uv ARGS...` (the fast path of `main`)."""
     return argparse.Namespace(
         debug=False,
+        verbose=0,
+        quiet=0,
         command=installer,
         installer_args=list(installer_args),
         func=run,
@@ -216,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
                 families=lambda: _families(options.families, pip_plan.upstreams),
                 network=network,
             )
-        return _finished(_reported(run, "pip", installer_args))
+        return _finished(_reported(run, "pip", installer_args, args.verbosity))
     from fitwheel.installers import uv
 
     uv_plan = uv.plan(installer_args)
@@ -234,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
         families=lambda: _families(options.families, uv_plan.upstreams),
         network=network,
     )
-    return _finished(_reported(run, "uv", installer_args))
+    return _finished(_reported(run, "uv", installer_args, args.verbosity))
 
 
 def _families(given: Sequence[str], upstreams: Sequence[str]) -> tuple[Family, ...]:
@@ -248,16 +252,19 @@ def _families(given: Sequence[str], upstreams: Sequence[str]) -> tuple[Family, .
     return families_from(given, os.environ, default=default_families(upstreams))
 
 
-def _reported(run: ProxiedRun, installer: str, installer_args: Sequence[str]) -> int:
-    """The installer's status, after naming each variant build it installed (unless the
-    installer was asked to be quiet), warning of any build that is not the one this machine
-    gets, and giving the upstream failure behind a failed run."""
+def _reported(
+    run: ProxiedRun, installer: str, installer_args: Sequence[str], verbosity: int
+) -> int:
+    """The installer's status, after naming each variant build it installed (unless fitwheel
+    or the installer was asked to be quiet: `fitwheel -q pip ...`, `fitwheel pip install -q`),
+    warning of any build that is not the one this machine gets, and giving the upstream
+    failure behind a failed run."""
     import os
     import sys
 
     from fitwheel.installers.outcome import environment, hashes_pinned, outcome
 
-    quiet = any(a in ("-q", "--quiet", "-qq", "-qqq") for a in installer_args)
+    quiet = verbosity < 0 or any(a in ("-q", "--quiet", "-qq", "-qqq") for a in installer_args)
     paths = None
     if run.status == 0 and run.offered:
         paths = environment(installer, installer_args, os.environ)

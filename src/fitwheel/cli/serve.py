@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
 from fitwheel.cli._common import add_family_option, add_network_options, url_type
+from fitwheel.cli._logging import FORMATS, INFO
 
 
 def _at_least_one(text: str) -> int:
@@ -90,14 +90,21 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         help="connections held at once (default: what the file-descriptor limit allows)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="stderr lines for people (text, the default: `fitwheel: GET /simple/x/ 200 ...`) "
+        "or programs (json: one object per line, fixed keys); one line per request unless -q",
+    )
     add_family_option(parser)
     add_network_options(parser)
-    parser.set_defaults(func=run)
+    # A server's one line per request is its normal output: -q leaves warnings and errors.
+    parser.set_defaults(func=run, log_level=INFO)
 
 
 def run(args: argparse.Namespace) -> int:
     import os
-    import sys
 
     from fitwheel.cli._common import network_options
     from fitwheel.families import families_from
@@ -111,15 +118,13 @@ def run(args: argparse.Namespace) -> int:
     from fitwheel.serve.server import serve_forever
     from fitwheel.serve.upstreams import Upstreams
 
-    # One line per event (dropped links, connections at the cap), on stderr.
-    logging.basicConfig(format="fitwheel serve: %(message)s", level=logging.WARNING)
     network = network_options(args)
     upstreams = tuple(args.upstream or ())
     if not upstreams:
         found = user_indexes()
         upstreams = found.urls
         shown = " ".join(redact(url) for url in upstreams)
-        print(f"fitwheel serve: upstreams from {found.source}: {shown}", file=sys.stderr)
+        _say(args, f"upstreams from {found.source}: {shown}", event="upstreams", urls=upstreams)
     LinkPolicy.for_upstreams(upstreams, args.allow_host)  # a bad --allow-host fails here
     profiles = fleet_profiles(args.profiles) if args.profiles else single_profile(args.profile)
     config = ServeConfig(
@@ -136,9 +141,24 @@ def run(args: argparse.Namespace) -> int:
     def ready(url: str) -> None:
         paths = ["/simple/"] if not args.profiles else [f"/p/{n}/simple/" for n in profiles]
         for path in paths:
-            print(f"fitwheel serve: {url}{path}", file=sys.stderr, flush=True)
+            _say(args, f"{url}{path}", event="listening", url=f"{url}{path}")
 
     serve_forever(
         lambda: make_app(config), host=args.host, port=args.port, on_ready=ready, limits=limits
     )
     return 0
+
+
+def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:
+    """A line the server always prints (even with -q): `fitwheel serve: MESSAGE`, or with
+    --log-format json one object with `event` and the other `fields`."""
+    import sys
+
+    line = f"fitwheel serve: {message}"
+    if args.log_format == "json":
+        import time
+
+        from fitwheel.cli._log_lines import json_line
+
+        line = json_line(time.time(), "info", "fitwheel.serve", line, fields)
+    print(line, file=sys.stderr, flush=True)

@@ -211,6 +211,9 @@ def run_child(timeout: float) -> dict[str, Any]:
     import json
     import signal
     import subprocess
+    import time
+
+    from fitwheel.progress import Waiting
 
     command = [sys.executable, "-I", "-S", _CHILD]
     try:
@@ -223,13 +226,22 @@ def run_child(timeout: float) -> dict[str, Any]:
         )
     except OSError as exc:
         return {"error": f"could not start the driver probe: {exc}"}
-    try:
-        stdout, stderr = child.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        _kill(child, signal)
-        stdout, stderr = child.communicate()
-        timed_out = True
+    timed_out = False
+    deadline = time.monotonic() + timeout
+    with Waiting("the NVIDIA driver probe") as waiting:
+        while True:
+            # In slices, so that a slow driver (seconds without persistence mode) shows.
+            left = deadline - time.monotonic()
+            try:
+                stdout, stderr = child.communicate(timeout=max(0.0, min(left, 0.25)))
+                break
+            except subprocess.TimeoutExpired:
+                if left <= 0.25:
+                    _kill(child, signal)
+                    stdout, stderr = child.communicate()
+                    timed_out = True
+                    break
+                waiting.tick()
     messages = []
     for line in stdout.decode("utf-8", "replace").splitlines():
         try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,8 @@ from fitwheel.errors import FitwheelError, ProjectNotFound, UpstreamError
 from fitwheel.index.filenames import is_normalized_name
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 from fitwheel.select import ReleaseChoice
+from fitwheel.serve.access import BUILD_KEY
+from fitwheel.serve.logs import upstream_failed
 from fitwheel.serve.negotiation import OFFERED, negotiate
 from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig, page_etag
 from fitwheel.serve.status import (
@@ -44,7 +45,6 @@ from fitwheel.serve.status import (
 )
 
 METADATA_SUFFIX = ".metadata"
-LOG = logging.getLogger("fitwheel.serve")
 
 __all__ = ["DEFAULT_PROFILE", "PROXY_KEY", "ServeConfig", "make_app"]
 
@@ -62,7 +62,7 @@ def _failure(exc: FitwheelError) -> web.Response:
         return _error(404, str(exc))
     status = exc.status if isinstance(exc, UpstreamError) else 502
     if status >= 500:
-        LOG.warning("%d: %s", status, exc)
+        upstream_failed(exc, status)
     return _error(status, str(exc))
 
 
@@ -155,6 +155,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
             build = entry.chosen.get(wanted)
             if build is not None:
                 proxy.handed_out[build.project] = build
+                request[BUILD_KEY] = build.label
             url = listed.url
             if filename != wanted:
                 if listed.metadata_url is None:

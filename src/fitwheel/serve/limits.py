@@ -25,7 +25,7 @@ from aiohttp.web_protocol import RequestHandler
 if sys.platform != "win32":
     import resource
 
-LOG = logging.getLogger("fitwheel.serve")
+LOG = logging.getLogger(__name__)
 
 _FDS_KEPT = 64
 """File descriptors kept for everything else (logs, the upstream page client, imports)."""

@@ -25,7 +25,7 @@ from fitwheel.index.credentials import DEFAULT_PORTS, origin, redact
 from fitwheel.index.local import is_local, local_path
 from fitwheel.index.model import ProjectPage
 
-LOG = logging.getLogger("fitwheel.serve")
+LOG = logging.getLogger(__name__)
 
 PYPI_FILE_HOSTS = {
     "pypi.org": "files.pythonhosted.org",

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from fitwheel.serve import access
 from fitwheel.serve.limits import CappedConnections, ConnectionLimits
 from fitwheel.serve.logs import quiet_client_errors
 from fitwheel.serve.sockets import BACKLOG, LOOPBACK, listening_socket, socket_url
@@ -44,7 +45,8 @@ class _Serving:
         app.middlewares.append(capped.middleware)
         runner = web.AppRunner(
             app,
-            access_log=None,
+            access_log=access.LOGGER,
+            access_log_class=access.AccessLog,
             handle_signals=False,
             shutdown_timeout=shutdown_timeout,
             # From the connection's start, and not extended by bytes that do not finish a
