@@ -128,7 +128,7 @@ def serve_process(nginx_url: str, work: Path) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "fitwheel", "serve", "--upstream", nginx_url]
     server = subprocess.Popen(
-        [*command, "--port", str(port)], stderr=subprocess.PIPE, env={**os.environ, **env}
+        [*command, "--port", str(port), "-q"], stderr=subprocess.PIPE, env={**os.environ, **env}
     )
     try:
         assert server.stderr is not None

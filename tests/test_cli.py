@@ -101,3 +101,60 @@ def test_wrapper_help_shows_fitwheels_options_then_the_installers(installer: str
     ours = out.index("  --profile FILE"), out.index("  --index-family NAME[=URL]")
     theirs = out.index("Usage:")  # pip's and uv's own help both start their usage so
     assert max(ours) < out.index(f"{installer}'s own help follows.") < theirs
+
+
+def test_verbosity_flags_count_before_and_after_the_command() -> None:
+    from fitwheel.cli import build_parser
+    from fitwheel.cli._logging import DEBUG, ERROR, INFO, WARNING, leading, level
+
+    assert leading(["-q", "--debug", "-vv", "serve", "-v"]) == (1, True, ["serve", "-v"])
+    assert leading(["pip", "-q"]) == (0, False, ["pip", "-q"])  # the installer's
+    args = build_parser().parse_args(["index", "build", "-vv", "-q", "a", "b"])
+    assert (args.verbose, args.quiet) == (2, 1)
+    assert [level(n) for n in (-2, -1, 0, 1, 2, 3)] == [ERROR, ERROR, WARNING, INFO, DEBUG, DEBUG]
+    assert [level(n, INFO) for n in (-2, -1, 0, 1)] == [ERROR, WARNING, INFO, DEBUG]
+
+
+@pytest.mark.parametrize(
+    ("flags", "shown"),
+    [
+        ((), True),
+        (("-q",), False),
+        (("--quiet",), False),
+        (("-v", "-q"), True),
+    ],
+)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_leaves_errors_only_wherever_it_is_given(
+    tmp_path: Path, flags: tuple[str, ...], shown: bool, where: str
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "notes.txt").write_text("not a distribution")
+    command = ["index", "build", *flags] if where == "after" else [*flags, "index", "build"]
+    result = fitwheel(*command, source, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("index: 0 projects")
+    expected = ["fitwheel: skipped notes.txt: not a wheel, sdist or variants.json"] if shown else []
+    assert result.stderr.splitlines() == expected
+    # Errors stay: a missing source folder is one line, -q or not.
+    missing = fitwheel(*command, tmp_path / "nowhere", tmp_path / "out2")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("fitwheel: error: ") and len(missing.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("flags", "imported"), [((), False), (("-v",), True), (("-q",), True)])
+def test_detect_imports_logging_only_when_asked_to(flags: tuple[str, ...], imported: bool) -> None:
+    """`import logging` costs milliseconds of a command that runs before every install."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from fitwheel.cli import main; "
+        f"status = main(['detect', *{list(flags)!r}]); "
+        "sys.stderr.write(f'status={status} logging={\"logging\" in sys.modules}')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stderr.endswith(f"status=0 logging={imported}"), result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -166,8 +167,20 @@ def test_cli_reports_and_shows_progress_for_large_folders(tmp_path: Path) -> Non
         # Same bytes under many versions: index build trusts names, not METADATA's version.
         (work / f"many-1.{minor}-py3-none-any.whl").write_bytes(data)
     (work / "notes.txt").write_text("not a distribution")
-    result = fitwheel("index", "build", str(work), str(tmp_path / "out"))
+    # Progress is for a terminal or -v, once a step takes a while: here at once.
+    result = fitwheel("index", "build", "-v", work, tmp_path / "out", FITWHEEL_PROGRESS_AFTER="0")
     assert result.returncode == 0, result.stderr
     assert "1 projects, 220 files (220 read" in result.stdout
-    assert "reading 220/220 files" in result.stderr
+    shown = [line for line in result.stderr.splitlines() if "building index" in line]
+    assert shown[-1] == "fitwheel: building index: 220/220 files"
+    assert all(re.fullmatch(r"fitwheel: building index: \d+/220 files", x) for x in shown)
     assert "skipped notes.txt" in result.stderr
+    # A pipe without -v: no progress; -q: not even the skipped files.
+    for flags, skipped in (((), True), (("-q",), False)):
+        again = fitwheel(
+            "index", "build", *flags, work, tmp_path / f"out{len(flags)}",
+            FITWHEEL_PROGRESS_AFTER="0",
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert "building index" not in again.stderr
+        assert ("skipped notes.txt" in again.stderr) is skipped

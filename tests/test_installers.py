@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -153,17 +154,37 @@ def test_install_gets_the_build_for_the_profile(
 @requires_nginx
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_the_installers_quiet_flag_silences_the_chosen_build_line(
-    served: Served, tmp_path: Path
+@pytest.mark.parametrize("where", ["installer's -q", "fitwheel -q", "fitwheel -v"])
+def test_quiet_and_verbose_flags_of_the_wrapper_and_of_the_installer(
+    served: Served, tmp_path: Path, where: str
 ) -> None:
+    """`fitwheel pip install -q`: the installer's quiet also silences fitwheel's chosen-build
+    line; `fitwheel -q pip install`: fitwheel's alone (pip still talks); `fitwheel -v pip
+    install`: the proxy's line per request too."""
     python = fresh_venv(tmp_path / "venv")
     env = clean_env(tmp_path, OVERRIDES["ampere_cu128"])
-    args = ["pip", "--python", str(python), "install", "-q", "--no-deps", "-i", served.url,
-            "torchlike"]  # fmt: skip
-    result = run(args, env)
+    install = ["install", "--no-deps", "-i", served.url, "torchlike"]
+    if where == "installer's -q":
+        install.insert(1, "-q")
+    ours = {"fitwheel -q": ["-q"], "fitwheel -v": ["-v"]}.get(where, [])
+    result = run([*ours, "pip", "--python", str(python), *install], env)
     assert result.returncode == 0, result.stderr
     assert installed_label(python, "torchlike") == "cuda12.8"
-    assert "fitwheel:" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("fitwheel:")]
+    if where == "fitwheel -v":
+        assert said[-1].startswith("fitwheel: torchlike 2.10.0 -> cuda12.8 ("), said
+        requests = [line for line in said if re.match(r"fitwheel: GET /", line)]
+        assert re.fullmatch(
+            r"fitwheel: GET /simple/torchlike/ 200 \d+ B \d+\.\d ms", requests[0]
+        ), requests
+        assert any(
+            re.fullmatch(r"fitwheel: GET /files/torchlike/[0-9a-f]{64}/torchlike-2\.10\.0-py3-none-any"
+                         r"\.whl 200 \d+ B \d+\.\d ms build=cuda12\.8", line)
+            for line in requests
+        ), requests  # fmt: skip
+    else:
+        assert said == []
+    assert ("Successfully installed torchlike" in result.stdout) is (where != "installer's -q")
 
 
 @requires_nginx

@@ -4,6 +4,7 @@ upstream failure however often installers retry, nothing per request under -q.""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -19,8 +20,6 @@ from conftest import Served
 from helpers.nginx import free_port, requires_nginx
 from helpers.serve_fixtures import OVERRIDES, clean_env, detect_profile
 from helpers.servers import get
-
-pytestmark = [requires_nginx, pytest.mark.e2e]
 
 ACCESS_KEYS = [
     "time", "level", "logger", "message",
@@ -61,6 +60,8 @@ def serve(tmp_path: Path, upstream: str, *options: str) -> Iterator[tuple[str, P
             process.wait(timeout=30)
 
 
+@requires_nginx
+@pytest.mark.e2e
 def test_json_access_lines_name_the_profile_and_the_build_handed_out(
     served: Served, fleet: Path, tmp_path: Path
 ) -> None:
@@ -100,6 +101,8 @@ def test_json_access_lines_name_the_profile_and_the_build_handed_out(
     assert len(wheel) < requests[1]["bytes"] < len(wheel) + 600
 
 
+@requires_nginx
+@pytest.mark.e2e
 def test_text_access_lines_and_quiet(served: Served, fleet: Path, tmp_path: Path) -> None:
     profile = str(fleet / "cpu.json")
     with serve(tmp_path, served.url, "--profile", profile) as (url, log):
@@ -117,6 +120,8 @@ def test_text_access_lines_and_quiet(served: Served, fleet: Path, tmp_path: Path
         assert log.read_text().splitlines() == [f"fitwheel serve: {url}/simple/"]
 
 
+@requires_nginx
+@pytest.mark.e2e
 def test_a_failing_upstream_is_one_warning_however_often_it_is_asked(
     fleet: Path, tmp_path: Path
 ) -> None:
@@ -137,3 +142,30 @@ def test_a_failing_upstream_is_one_warning_however_often_it_is_asked(
     assert warning["message"].startswith(f"upstream 127.0.0.1:{dead} failed: ")
     assert warning["message"].endswith("(HTTP 502 to the client)")
     assert [line["event"] for line in lines] == ["listening", "upstream_failure"]
+
+
+def test_the_same_failure_of_a_host_is_logged_once_a_new_one_again(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fitwheel.errors import UpstreamError
+    from fitwheel.serve import logs
+
+    monkeypatch.setattr(logs, "REPEAT_AFTER", 0.3)
+    refused = "{url}: connection failed (refused)"
+    with caplog.at_level(logging.WARNING, "fitwheel.serve.upstream"):
+        for project in ("a", "b", "a"):  # the URL differs, the failure does not
+            url = f"http://10.0.0.1:81/simple/{project}/"
+            logs.upstream_failed(
+                UpstreamError("http://10.0.0.1:81/simple/", refused.format(url=url)), 502
+            )
+        logs.upstream_failed(UpstreamError("http://10.0.0.1:81/simple/", "timed out"), 504)
+        logs.upstream_failed(UpstreamError("http://10.0.0.2/simple/", "timed out"), 504)
+        time.sleep(0.35)
+        logs.upstream_failed(UpstreamError("http://10.0.0.1:81/simple/", "timed out"), 504)
+    assert [r.getMessage() for r in caplog.records] == [
+        "upstream 10.0.0.1:81 failed: http://10.0.0.1:81/simple/a/: connection failed (refused) "
+        "(HTTP 502 to the client)",
+        "upstream 10.0.0.1:81 failed: timed out (HTTP 504 to the client)",
+        "upstream 10.0.0.2 failed: timed out (HTTP 504 to the client)",
+        "upstream 10.0.0.1:81 failed: timed out (HTTP 504 to the client)",
+    ]

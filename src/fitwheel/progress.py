@@ -18,6 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
+    from typing import Any
 
     Display = Callable[[str, bool], None]
     """`display(line, last)`: show `line`; `last` when the step is over (a line of its own)."""
@@ -49,24 +50,39 @@ class _Step:
             return
         if not last and self._shown_at is not None and now - self._shown_at < EVERY:
             return
-        if last and self._shown_at is None:
-            return  # finished before anything was shown: nothing to close
         self._shown_at = now
         _display[0](line, last)
 
 
 class Waiting(_Step):
-    """`fitwheel: waiting for WHAT (2.1 s)…` while `tick()` is called; a context manager."""
+    """`fitwheel: waiting for WHAT (2.1 s)…` while `tick()` is called; a context manager.
 
-    def __init__(self, what: str) -> None:
+    `ticking=True` ticks from a thread of its own, for a wait that has no loop to tick from
+    (one blocking call); the thread is started only when there is a display.
+    """
+
+    def __init__(self, what: str, *, ticking: bool = False) -> None:
         super().__init__()
         self.what = what
+        self._ticking = ticking
+        self._stop: Any = None
+        self._thread: Any = None
 
     def tick(self) -> None:
         self._show(f"waiting for {self.what} ({time.monotonic() - self.started:.1f} s)…")
 
     def __enter__(self) -> Waiting:
+        if self._ticking and _display:
+            import threading
+
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._tick_until_stopped, daemon=True)
+            self._thread.start()
         return self
+
+    def _tick_until_stopped(self) -> None:
+        while not self._stop.wait(EVERY / 2):
+            self.tick()
 
     def __exit__(
         self,
@@ -74,6 +90,9 @@ class Waiting(_Step):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
         elapsed = time.monotonic() - self.started
         self._show(f"waited for {self.what} ({elapsed:.1f} s)", last=True)
 

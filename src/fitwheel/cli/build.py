@@ -168,8 +168,18 @@ def run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     outdir = Path(args.outdir) if args.outdir else Path(args.project) / "dist"
 
+    from fitwheel.progress import Count
+
+    count = Count("building variants", len(plan.builds), "built")
+    finished = 0
+
     def progress(label: str, event: str) -> None:
-        print(f"fitwheel: {label}: {event}", file=sys.stderr, flush=True)
+        nonlocal finished
+        if args.verbosity > 0:
+            print(f"fitwheel: {label}: {event}", file=sys.stderr, flush=True)
+        elif event in ("built", "failed"):  # a terminal: how far, once it takes a while
+            finished += 1
+            count.update(finished)
 
     report = build_variants(
         args.project,
@@ -179,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         keep_going=args.keep_going,
         isolation=args.isolation,
         config_settings=args.config_settings,
-        progress=progress if args.verbosity > 0 else None,
+        progress=progress if args.verbosity >= 0 else None,
     )
     for line in _summary(report):
         print(line)

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from fitwheel.cli._common import network_options
     from fitwheel.detect import detect
     from fitwheel.families import families_from, family_for
+    from fitwheel.progress import Waiting
     from fitwheel.select import Target, choose
 
     if args.lock is not None:
@@ -98,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         builds, choices = _family_choices(args, family, target, network)
         page = builds.page
     else:
-        page, documents = _fetch(args, network)
+        with Waiting(f"the index page of {args.project}", ticking=True):
+            page, documents = _fetch(args, network)
         choices = choose(page, target, documents)
     if args.format == "json":
         _print_json(page, choices, builds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,9 +13,14 @@ if TYPE_CHECKING:
     from fitwheel.index.model import ProjectPage
     from fitwheel.select import Target
 
+import logging
+
 from fitwheel.cli._common import add_family_option, add_network_options, url_type
 
-_PROGRESS_FROM = 200
+from fitwheel.cli._common import add_family_option
+from fitwheel.progress import Count
+
+LOG = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -70,27 +74,21 @@ def add_parser(subparsers: Any) -> None:
 
 
 class _Progress:
-    """`read 1200/5000 files` on stderr for large folders, redrawn in place on a terminal."""
+    """`fitwheel: building index: 1,200/3,000 files` while the source folder is read (see
+    `fitwheel.progress`: on a terminal or with -v, once it takes more than a second)."""
 
     def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.shown = -1
+        self.count: Count | None = None
 
     def __call__(self, done: int, total: int) -> None:
-        if total < _PROGRESS_FROM:
-            return
-        tenth = done * 10 // total
-        if self.tty:
-            end = "\n" if done == total else ""
-            if done == total or done % 50 == 0:
-                print(f"\rreading {done}/{total} files", end=end, file=sys.stderr, flush=True)
-        elif tenth != self.shown:
-            self.shown = tenth
-            print(f"reading {done}/{total} files", file=sys.stderr, flush=True)
+        if self.count is None:
+            self.count = Count("building index", total, "files")
+        self.count.update(done)
 
 
 def _waiting() -> None:
-    print("waiting for another index build of this folder to finish", file=sys.stderr, flush=True)
+    # Not progress: the reason the command stops, shown unless -q.
+    LOG.warning("waiting for another index build of this folder to finish")
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -137,13 +135,14 @@ def run_build(args: argparse.Namespace) -> int:
     for project in report.pruned:
         print(f"removed project {project}: gone from {args.source}")
     if report.kept:
-        print(
-            f"kept {len(report.kept)} projects gone from {args.source} (--prune removes them): "
-            + ", ".join(report.kept),
-            file=sys.stderr,
+        LOG.warning(
+            "kept %d projects gone from %s (--prune removes them): %s",
+            len(report.kept),
+            args.source,
+            ", ".join(report.kept),
         )
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        LOG.warning("skipped %s: %s", skipped.path, skipped.reason)
     if families and profile is not None:
         _mirror(args, families, Target.of(profile))
     return 0
@@ -161,4 +160,4 @@ def _mirror(args: argparse.Namespace, families: Sequence[Family], target: Target
     names = ", ".join(f.name for f in families)
     print(f"index family {names}: {len(mirrored.written)} projects resolved into {output}")
     for project in mirrored.missing:
-        print(f"skipped {project}: no member of its family has it", file=sys.stderr)
+        LOG.warning("skipped %s: no member of its family has it", project)

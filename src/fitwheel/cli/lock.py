@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from fitwheel.lock.make import make_lock, write_lock
     from fitwheel.lock.resolve import LockTarget, Requirements
     from fitwheel.lock.targets import expand
+    from fitwheel.progress import Waiting
 
     if not args.requirements and not args.requirement_files:
         print("fitwheel lock: give requirements or -r FILE", file=sys.stderr)
@@ -104,12 +105,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         targets = [LockTarget("this machine", detect())]
     targets = expand(targets, args.python_version, args.platform)
-    lock = make_lock(
-        Requirements.of(args.requirements, args.requirement_files),
-        args.index_url or [PYPI],
-        targets,
-        network=network,
-    )
+    with Waiting(f"pip to resolve for {len(targets)} targets", ticking=True):
+        lock = make_lock(
+            Requirements.of(args.requirements, args.requirement_files),
+            args.index_url or [PYPI],
+            targets,
+            network=network,
+        )
     write_lock(lock, args.output)
     variant = sum(1 for p in lock.packages if p.variants is not None)
     print(
