@@ -113,7 +113,17 @@ def test_text_access_lines_and_quiet(served: Served, fleet: Path, tmp_path: Path
     match = re.fullmatch(r"fitwheel: GET /simple/fastmath/ 200 (\d+) B \d+\.\d ms", lines[1])
     assert match is not None, lines[1]
     assert len(page) < int(match[1]) < len(page) + 600
-    # -q: the address still, no line per request; -q given before the command counts too.
+    # -v: fitwheel's debugging lines too, naming their logger.
+    with serve(tmp_path, served.url, "--profile", profile, "-v") as (url, log):
+        assert get(f"{url}/simple/fastmath/")[0] == 200
+    debug = [x for x in log.read_text().splitlines() if x.startswith("fitwheel: [")]
+    assert len(debug) == 1, debug  # not asyncio's or aiohttp's: those need one -v more
+    assert re.fullmatch(
+        r"fitwheel: \[fitwheel\.serve\.proxy\] resolved fastmath for profile '': 1 files, "
+        r"1 streamed; fastmath 1\.0 -> v[1-4] \(.+\)",
+        debug[0],
+    ), debug
+    # -q: the address still, no line per request.
     for quiet in (("-q",), ("--quiet",)):
         with serve(tmp_path, served.url, "--profile", profile, *quiet) as (url, log):
             assert get(f"{url}/simple/fastmath/")[0] == 200

@@ -57,7 +57,7 @@ def add_options(parser: Any) -> None:
             "--verbose",
             action="count",
             default=0,
-            help="show more: what fitwheel is doing (-vv: debugging lines too)",
+            help="show more: what fitwheel is doing; repeat for debugging lines (-vv), and those of the libraries under it (-vvv)",
         )
     if "-q" not in known:
         parser.add_argument(
@@ -89,8 +89,10 @@ def configure(verbosity: int, *, default: int = WARNING, log_format: str = "text
     handler.setFormatter(JsonLines() if log_format == "json" else Text())
     root.addHandler(handler)
     shown = level(verbosity, default)
-    # Other libraries (aiohttp, asyncio): warnings, all of it when debugging, errors when quiet.
-    root.setLevel(shown if shown <= DEBUG or shown > WARNING else WARNING)
+    # Other libraries (aiohttp, asyncio): warnings; errors only when quiet; their debugging
+    # lines one -v after fitwheel's own.
+    others = level(verbosity - 1, default)
+    root.setLevel(DEBUG if others <= DEBUG and shown <= DEBUG else max(shown, WARNING))
     logging.getLogger("fitwheel").setLevel(shown)
 
 

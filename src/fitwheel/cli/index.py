@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,11 +14,7 @@ if TYPE_CHECKING:
     from fitwheel.index.model import ProjectPage
     from fitwheel.select import Target
 
-import logging
-
 from fitwheel.cli._common import add_family_option, add_network_options, url_type
-
-from fitwheel.cli._common import add_family_option
 from fitwheel.progress import Count
 
 LOG = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -55,6 +56,8 @@ from fitwheel.serve.links import LinkPolicy
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import from_cache, relay
 from fitwheel.serve.upstreams import Upstreams
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_PROFILE = ""
 """The key of the profile served at `/simple/` (fleet profiles are served at `/p/NAME/`)."""
@@ -280,6 +283,14 @@ class Proxy:
             expires=time.monotonic() + self.config.page_ttl,
             chosen=MappingProxyType(chosen),
             choices=choices,
+        )
+        LOG.debug(
+            "resolved %s for profile %r: %d files, %d streamed; %s",
+            project,
+            profile_name,
+            len(resolved.files),
+            len(streamed),
+            "; ".join(str(build) for build in chosen.values()) or "no variant builds",
         )
         self._forget((profile_name, project))
         size = len(entry.by_filename)
