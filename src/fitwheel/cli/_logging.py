@@ -106,12 +106,11 @@ def show_progress(verbosity: int) -> None:
     import os
     import sys
 
-    from fitwheel import progress
-
     tty = sys.stderr.isatty()
     if verbosity < 0 or not (tty or verbosity > 0):
-        progress.show_with(None)
-        return
+        return  # nothing installed: nothing is shown (and nothing more imported)
+
+    from fitwheel import progress
     try:
         progress.AFTER = float(os.environ.get("FITWHEEL_PROGRESS_AFTER", "1"))
     except ValueError:
