@@ -97,3 +97,31 @@ def test_bytes_that_do_not_match_the_published_sha256_are_never_kept(
             assert get(url) == (200, tampered)
             assert get(url) == (200, tampered)
             assert _upstream_requests(nginx.access_log, WHEEL) == 2
+
+
+@requires_nginx
+@pytest.mark.e2e
+def test_streamed_downloads_reuse_upstream_connections(served: Served, tmp_path: Path) -> None:
+    """Files that are not kept (no sha256 in the URL) are streamed over kept-alive upstream
+    connections: twenty downloads, one connection to nginx for them."""
+    from helpers.nginx import DOCUMENTED_CONFIG
+
+    log = tmp_path / "connections.log"
+    site = (
+        "log_format connections '$connection $request';\n"
+        + DOCUMENTED_CONFIG.read_text().replace(
+            "    root /srv/simple;\n", f"    root /srv/simple;\n    access_log {log} connections;\n"
+        )
+    )
+    profile = detect(profile=str(detect_profile(tmp_path / "a.json", OVERRIDES["ampere_cu128"])))
+    with start_nginx(served.out, tmp_path, site) as nginx:
+        config = ServeConfig(Upstreams((nginx.url,)), {DEFAULT_PROFILE: profile})
+        with BackgroundServer(lambda: make_app(config)) as server:
+            _, page = get(server.url + "/simple/torchlike/")
+            (entry,) = json.loads(page)["files"]
+            plain = f"{server.url}/files/torchlike/{entry['filename']}"
+            for _ in range(20):
+                assert get(plain)[0] == 200
+    downloads = [line.split()[0] for line in log.read_text().splitlines() if f"/{WHEEL} " in line]
+    assert len(downloads) == 20
+    assert len(set(downloads)) == 1, downloads

@@ -111,6 +111,7 @@ def show_progress(verbosity: int) -> None:
         return  # nothing installed: nothing is shown (and nothing more imported)
 
     from fitwheel import progress
+
     try:
         progress.AFTER = float(os.environ.get("FITWHEEL_PROGRESS_AFTER", "1"))
     except ValueError:

@@ -11,14 +11,21 @@ made only while the logger is enabled for INFO, so a quiet server pays nothing p
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 LOGGER = logging.getLogger(__name__)
 
-BUILD_KEY = "fitwheel.build"
+BUILD_KEY: Any
 """Where a handler puts the label of the build it handed out (`request[BUILD_KEY] = "cu128"`)."""
+try:
+    from aiohttp.web import RequestKey
+except ImportError:  # aiohttp before 3.14: plain string keys
+    BUILD_KEY = "fitwheel.build"
+else:
+    BUILD_KEY = RequestKey("fitwheel.build", str)
 
 
 class AccessLog(AbstractAccessLogger):
