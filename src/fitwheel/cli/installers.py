@@ -111,6 +111,13 @@ def wrapper_help(installer: str) -> str:
         "",
         own_options_help(),
         "",
+        *textwrap.wrap(
+            f"fitwheel's -v / -q go before `{installer}`: `fitwheel -q {installer} {example}` "
+            f"silences fitwheel's lines, `fitwheel -v {installer} ...` adds the proxy's line per "
+            f"request; after `{installer}` they are {installer}'s own.",
+            78,
+        ),
+        "",
         f"{installer}'s own help follows.",
         "-" * 72,
     ]
