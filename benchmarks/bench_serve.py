@@ -7,7 +7,9 @@ nginx on 127.0.0.1, and measures in the same run:
 
 1. wall time of installing the 20 packages into a fresh venv, `fitwheel pip install` vs
    `pip install --index-url <nginx>` (target: at most 1.15x), then the same for uv with a cold
-   cache each time (target: at most 1.5x); medians of alternating runs;
+   cache each time (target: at most 1.5x); medians of alternating runs. Each run has a cache
+   folder of its own, so each `fitwheel` run starts the shared proxy (stopped after it); the
+   warm case is `bench_wrappers.py`;
 2. project pages per second from a warm `python -m fitwheel serve` under a loopback
    aiohttp load generator, next to nginx's static pages as the baseline;
 3. file downloads per second through the proxy (the variant wheels it streams from nginx,
@@ -36,6 +38,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from helpers.nginx import free_port, start_nginx  # noqa: E402
 from helpers.serve_fixtures import OVERRIDES, build_index, clean_env  # noqa: E402
+from helpers.shared import stop_shared_proxies  # noqa: E402
 
 ROUNDS = 5
 FILLERS = 15
@@ -75,7 +78,10 @@ def compare_installs(kind: str, index: str, work: Path) -> float:
             subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
             env = clean_env(run_dir, OVERRIDES["ampere_cu128"])
             command = install_commands(kind, venv / "bin" / "python", index)[variant]
-            times[variant].append(timed(command, env))
+            try:
+                times[variant].append(timed(command, env))
+            finally:
+                stop_shared_proxies(Path(env["FITWHEEL_CACHE_DIR"]))
     plain, ours = statistics.median(times["plain"]), statistics.median(times["fitwheel"])
     ratio = ours / plain
     best = min(times["fitwheel"]) / min(times["plain"])

@@ -12,6 +12,15 @@ import pytest
 
 from helpers.nginx import start_nginx
 from helpers.serve_fixtures import build_index
+from helpers.shared import CACHE_DIRS, stop_shared_proxies
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_proxy_left() -> Iterator[None]:
+    """Stop the shared proxies a test's wrapper runs started (cache folders of `clean_env`)."""
+    yield
+    while CACHE_DIRS:
+        stop_shared_proxies(CACHE_DIRS.pop())
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,11 @@ class UnroutableIndex(FitwheelError):
     front of; running it anyway would quietly install builds that were never chosen."""
 
 
+class SharedProxyError(FitwheelError):
+    """The wrappers' shared proxy cannot be used: a malformed setting for it, a state file that
+    is not one, or a proxy that did not start (its log says why)."""
+
+
 class InvalidFamily(FitwheelError):
     """An index family (a built-in name, a family file or a member name) cannot be used."""
 

@@ -23,12 +23,14 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from fitwheel.errors import FitwheelError, InvalidVariantMetadata
-from fitwheel.index import Documents
-from fitwheel.index.model import ProjectPage
-from fitwheel.index.network import NetworkOptions
-from fitwheel.select import Target, choose
 from fitwheel.variants.metadata import VariantsDocument, loads_variants_document
-from fitwheel.variants.ordering import rank
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fitwheel.index import Documents
+    from fitwheel.index.model import ProjectPage
+    from fitwheel.index.network import NetworkOptions
+    from fitwheel.select import Target
 
 VARIANT_JSON = "variant.json"
 _DIST_INFO = ".dist-info"
@@ -233,6 +235,10 @@ def verify_variants(
 ) -> list[Verdict]:
     """A verdict per distribution: offline from its own `variant.json`, and against its
     release's other builds where `releases` (normalized name -> page and documents) has them."""
+    # Imported here: `fitwheel pip` / `fitwheel uv` read installed builds through this module
+    # after every run, and need none of the ranking (about 60 ms of imports).
+    from fitwheel.variants.ordering import rank
+
     verdicts = []
     for dist in installed:
         label = dist.label
@@ -290,6 +296,8 @@ def _best_label(
     found = None if releases is None else releases.get(canonicalize_name(dist.name))
     if found is None:
         return None
+    from fitwheel.select import choose
+
     page, documents = found
     for choice in choose(page, target, documents):
         if Version(choice.version) == Version(dist.version) and choice.chosen is not None:

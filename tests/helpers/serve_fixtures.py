@@ -172,7 +172,8 @@ EXPECTED_TORCH = {
 
 
 def clean_env(tmp: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment without the user's pip/uv/fitwheel settings, plus `overrides`."""
+    """This environment without the user's pip/uv/fitwheel settings, plus `overrides`; the
+    fitwheel cache folder (and so the shared proxies' state) is `tmp/fitwheel-cache`."""
     import os
 
     env = {
@@ -189,6 +190,9 @@ def clean_env(tmp: Path, overrides: dict[str, str] | None = None) -> dict[str, s
         FITWHEEL_CACHE_DIR=str(tmp / "fitwheel-cache"),
     )
     env.update(overrides or {})
+    from helpers.shared import CACHE_DIRS
+
+    CACHE_DIRS.add(tmp / "fitwheel-cache")  # its shared proxies are stopped after the test
     return env
 
 

@@ -1,43 +1,56 @@
 """`fitwheel pip ...` and `fitwheel uv ...`: the real installer, choosing variant builds.
 
 Every argument after `pip` / `uv` goes to the installer verbatim, except fitwheel's own
-`--profile FILE` and `--index-family NAME[=URL]` (repeatable) when they come first:
-`fitwheel pip --profile h100.toml install torch`, `fitwheel uv --index-family
+`--profile FILE`, `--index-family NAME[=URL]` (repeatable) and `--ephemeral` when they
+come first: `fitwheel pip --profile h100.toml install torch`, `fitwheel uv --index-family
 pytorch=https://mirror/whl/ pip install torch`; and, there too, how the proxy reaches the
 upstreams: `--cert FILE`, `--client-cert FILE`, `--proxy URL`, `--keyring-provider NAME`
 (pip's own `--cert`, `--client-cert`, `--proxy`, `--trusted-host` and `--keyring-provider`, and
 its `PIP_*` and configuration settings for them, are followed as well; fitwheel's win).
 fitwheel's -v / -q go before `pip` / `uv` (`fitwheel -q pip install torch`): after it, they
 are the installer's.
+
+The installer runs against this user's shared proxy for what it needs (started on first use,
+reused while it runs: `fitwheel.installers.shared`), or, with `--ephemeral`,
+`FITWHEEL_EPHEMERAL=1` or a cache folder that cannot be written, against an ephemeral one in
+a thread of this process.
 """
 
 from __future__ import annotations
 
-import argparse
-import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+# argparse and typing stay unimported on the way to the installer (about 15 ms of start-up).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+    from typing import Any
+
     from fitwheel.families import Family
     from fitwheel.index.network import NetworkOptions
-    from fitwheel.installers.proxy import ProxiedRun
+    from fitwheel.installers.proxy import BuildCommand, ProxiedRun
+
+EPHEMERAL_ENV = "FITWHEEL_EPHEMERAL"
+_TRUE = ("1", "true", "yes", "on")
 
 _NETWORK = ("--cert", "--client-cert", "--proxy", "--keyring-provider")
 """fitwheel's own network options in front of the installer's arguments."""
 
 
 def add_parser(subparsers: Any) -> None:
+    import argparse
+
     for name, example in (("pip", "install torch"), ("uv", "pip install torch")):
         parser = subparsers.add_parser(
             name,
             help=f"run {name} with the build of each package that fits the machine",
-            description=f"Run `{name} ARGS...` against an ephemeral resolving index in front of "
-            f"the indexes {name} would use. Example: fitwheel {name} {example}; for another "
-            f"machine: fitwheel {name} --profile FILE {example}.",
+            description=f"Run `{name} ARGS...` against a resolving index in front of the "
+            f"indexes {name} would use: this user's shared proxy (see `fitwheel serve "
+            f"--status`), or an ephemeral one with --ephemeral first. Example: fitwheel {name} "
+            f"{example}; for another machine: fitwheel {name} --profile FILE {example}.",
             # Everything, options included, belongs to the installer: no option of ours is
             # recognised by argparse ('+' never starts an argument).
             prefix_chars="+",
@@ -57,7 +70,9 @@ def add_parser(subparsers: Any) -> None:
 
 def parsed_arguments(installer: str, installer_args: Sequence[str]) -> argparse.Namespace:
     """What the full parser gives for `fitwheel pip|uv ARGS...` (the fast path of `main`)."""
-    return argparse.Namespace(
+    from types import SimpleNamespace
+
+    return SimpleNamespace(  # type: ignore[return-value]
         debug=False,
         verbose=0,
         quiet=0,
@@ -83,12 +98,16 @@ OWN_OPTIONS: tuple[tuple[str, str], ...] = (
      "and the like; NO_PROXY holds)"),
     ("--keyring-provider NAME", "auto, disabled, import or subprocess: where the proxy finds "
      "a login after a 401 (default: pip's or uv's setting, else auto); see docs/networks.md"),
+    ("--ephemeral", "run a proxy of this run's own instead of this user's shared one (see "
+     "`fitwheel serve --status`); FITWHEEL_EPHEMERAL=1 does the same"),
 )  # fmt: skip
 """fitwheel's own options of `fitwheel pip|uv`: given before the installer's arguments."""
 
 
 def own_options_help() -> str:
     """fitwheel's options of `fitwheel pip|uv`, as a help section."""
+    import textwrap
+
     lines = ["fitwheel options (before the installer's arguments):"]
     for name, text in OWN_OPTIONS:
         lines.append(f"  {name}")
@@ -98,6 +117,8 @@ def own_options_help() -> str:
 
 def wrapper_help(installer: str) -> str:
     """fitwheel's part of `fitwheel pip --help`; the installer's own help follows it."""
+    import textwrap
+
     example = "install torch" if installer == "pip" else "pip install torch"
     lines = [
         f"usage: fitwheel {installer} [FITWHEEL OPTIONS] {installer.upper()} ARGUMENTS...",
@@ -138,14 +159,19 @@ class WrapperOptions:
     rest: list[str]
     network: tuple[tuple[str, str], ...] = ()
     """(option, value) of fitwheel's own network options given."""
+    ephemeral: bool = False
 
 
 def split_options(args: Sequence[str]) -> WrapperOptions:
-    """Take leading `--profile FILE`, `--index-family SPEC` and the network options
-    (`--opt=value` too) off."""
+    """Take leading `--profile FILE`, `--index-family SPEC`, the network options (`--opt=value`
+    too) and `--ephemeral` off."""
     rest = list(args)
-    profile, families, network = None, [], []
+    profile, families, ephemeral = None, [], False
+    network: list[tuple[str, str]] = []
     while rest:
+        if rest[0] == "--ephemeral":
+            ephemeral, rest = True, rest[1:]
+            continue
         name, eq, value = rest[0].partition("=")
         if name not in ("--profile", "--index-family", *_NETWORK):
             break
@@ -160,7 +186,7 @@ def split_options(args: Sequence[str]) -> WrapperOptions:
             families.append(value)
         else:
             network.append((name, value))
-    return WrapperOptions(profile, tuple(families), rest, tuple(network))
+    return WrapperOptions(profile, tuple(families), rest, tuple(network), ephemeral)
 
 
 def _network(
@@ -190,11 +216,10 @@ def _network(
 
 
 def run(args: argparse.Namespace) -> int:
-    from fitwheel.detect import detect
-    from fitwheel.installers.proxy import run_behind_proxy, run_command
+    from fitwheel.installers.proxy import run_command
 
     options = split_options(args.installer_args)
-    profile_path, installer_args = options.profile, options.rest
+    installer_args = options.rest
     if _asks_for_help(installer_args) or not installer_args:
         print(wrapper_help(args.installer), flush=True)
         if args.installer == "pip":
@@ -220,12 +245,12 @@ def run(args: argparse.Namespace) -> int:
             trusted_hosts=settings.trusted_hosts,
         )
         with _scratch(pip_plan.reads_files) as scratch:
-            run = run_behind_proxy(
+            run = _proxied(
+                options,
                 pip_plan.upstreams,
-                lambda: detect(profile=profile_path),
                 lambda url: pip.proxied_command(pip_plan, url, scratch),
-                families=lambda: _families(options.families, pip_plan.upstreams),
-                network=network,
+                network,
+                _verbose(args),
             )
         return _finished(_reported(run, "pip", installer_args, args.verbosity))
     from fitwheel.installers import uv
@@ -238,25 +263,71 @@ def run(args: argparse.Namespace) -> int:
         keyring_provider=uv_plan.keyring_provider,
         trusted_hosts=uv_plan.insecure_hosts,
     )
-    run = run_behind_proxy(
-        uv_plan.upstreams,
-        lambda: detect(profile=profile_path),
-        lambda url: uv.proxied_command(uv_plan, url),
-        families=lambda: _families(options.families, uv_plan.upstreams),
-        network=network,
-    )
+
+    def build(url: str) -> tuple[list[str], dict[str, str]]:
+        return uv.proxied_command(uv_plan, url)
+
+    run = _proxied(options, uv_plan.upstreams, build, network, _verbose(args))
     return _finished(_reported(run, "uv", installer_args, args.verbosity))
 
 
-def _families(given: Sequence[str], upstreams: Sequence[str]) -> tuple[Family, ...]:
+def _verbose(args: argparse.Namespace) -> bool:
+    """fitwheel's own -v was given (`fitwheel -v pip ...`)."""
+    return bool(getattr(args, "verbosity", 0) > 0)
+
+
+def _proxied(
+    options: WrapperOptions,
+    upstreams: Sequence[str],
+    build: BuildCommand,
+    network: NetworkOptions,
+    verbose: bool = False,
+) -> ProxiedRun:
+    """The installer run behind the shared proxy, else behind an ephemeral one: asked for,
+    where the shared one cannot be, and with fitwheel's -v (the proxy's line per request then
+    shows in this run's output; the shared proxy's go to its log)."""
+    import os
+    import sys
+
+    from fitwheel.installers.families import default_families
+
+    defaults = default_families(upstreams)
+    ephemeral = options.ephemeral or os.environ.get(EPHEMERAL_ENV, "").lower() in _TRUE
+    ephemeral = ephemeral or verbose or sys.platform == "win32"  # the shared one's locks: flock
+    if not ephemeral:
+        from fitwheel.installers.shared.run import run_behind_shared_proxy, usable_state_dir
+        from fitwheel.installers.shared.start import Wanted
+
+        directory = usable_state_dir(os.environ)
+        if directory is not None:
+            wanted = Wanted(tuple(upstreams), options.profile, options.families, defaults, network)
+            return run_behind_shared_proxy(directory, wanted, build, meanwhile=_prepare_report)
+    from fitwheel.detect import detect
+    from fitwheel.installers.proxy import run_behind_proxy
+
+    return run_behind_proxy(
+        upstreams,
+        lambda: detect(profile=options.profile),
+        build,
+        families=lambda: _families(options.families, defaults),
+        network=network,
+    )
+
+
+def _prepare_report() -> None:
+    """Import what the report after the installer needs (reading installed builds back, with
+    packaging) while the installer runs: a warm `fitwheel uv` is otherwise that much longer."""
+    import fitwheel.installers.outcome  # noqa: F401
+
+
+def _families(given: Sequence[str], defaults: Sequence[str]) -> tuple[Family, ...]:
     """The index families for this run: given, from the environment, or the default; loaded
     while the installer starts, like the profile."""
     import os
 
     from fitwheel.families import families_from
-    from fitwheel.installers.families import default_families
 
-    return families_from(given, os.environ, default=default_families(upstreams))
+    return families_from(given, os.environ, default=defaults)
 
 
 def _reported(
@@ -312,6 +383,7 @@ def _scratch(needed: bool) -> Iterator[Path | None]:
         yield None
         return
     import tempfile
+    from pathlib import Path
 
     with tempfile.TemporaryDirectory(prefix="fitwheel-") as folder:
         yield Path(folder)

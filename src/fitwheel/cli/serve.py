@@ -1,11 +1,17 @@
-"""`fitwheel serve`: a resolving PEP 503/691 index in front of one or more upstream indexes."""
+"""`fitwheel serve`: a resolving PEP 503/691 index in front of one or more upstream indexes;
+`--status` / `--stop` for the shared proxies `fitwheel pip` / `fitwheel uv` start."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from fitwheel.cli._common import add_family_option, add_network_options, url_type
+from fitwheel.cli._common import (
+    add_family_option,
+    add_format_option,
+    add_network_options,
+    url_type,
+)
 from fitwheel.cli._logging import FORMATS, INFO
 
 
@@ -23,7 +29,8 @@ def add_parser(subparsers: Any) -> None:
         description="Serve /simple/ (PEP 503 HTML and PEP 691 JSON) whose project pages are the "
         "upstream's, except that among variant wheels only the best one for the profile is "
         "listed, under its label-less filename. Upstreams are asked in order and the first "
-        "that has a project supplies all of it (see docs/serve.md).",
+        "that has a project supplies all of it (see docs/serve.md). With --status or --stop: "
+        "the shared proxies that `fitwheel pip` / `fitwheel uv` start and reuse.",
     )
     parser.add_argument(
         "--upstream",
@@ -31,8 +38,28 @@ def add_parser(subparsers: Any) -> None:
         type=url_type(local=True),
         metavar="URL",
         help="upstream simple index URL or folder; repeat for more, highest precedence first "
-        "(default: the indexes pip, else uv, is configured for, else PyPI)",
+        "(default: the indexes pip, else uv, is configured for, else PyPI; not with --status or --stop)",
     )
+    shared = parser.add_mutually_exclusive_group()
+    shared.add_argument(
+        "--status",
+        action="store_true",
+        help="show the shared proxies of `fitwheel pip` / `fitwheel uv` that run for this "
+        "user (pid, URL, profile, upstreams, idle time) and serve nothing",
+    )
+    shared.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the shared proxies of `fitwheel pip` / `fitwheel uv` (and remove stale "
+        "state files) and serve nothing",
+    )
+    shared.add_argument(
+        "--shared",
+        metavar="STATE",
+        help="serve as the shared proxy that the state file STATE describes (what `fitwheel "
+        "pip` / `fitwheel uv` start; not for use by hand)",
+    )
+    add_format_option(parser)
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--profile", metavar="FILE", help="serve for this profile (default: this machine)"
@@ -97,6 +124,12 @@ def add_parser(subparsers: Any) -> None:
         help="stderr lines for people (text, the default: `fitwheel: GET /simple/x/ 200 ...`) "
         "or programs (json: one object per line, fixed keys); one line per request unless -q",
     )
+    parser.add_argument(
+        "--exit-when-idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit after this long without a request (default: serve until stopped)",
+    )
     add_family_option(parser)
     add_network_options(parser)
     # A server's one line per request is its normal output: -q leaves warnings and errors.
@@ -104,6 +137,16 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.status or args.stop:
+        return _shared_proxies(args)
+    if args.shared:
+        from fitwheel.installers.shared.server import serve_shared
+
+        return serve_shared(args.shared)
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     import os
 
     from fitwheel.cli._common import network_options
@@ -144,7 +187,12 @@ def run(args: argparse.Namespace) -> int:
             _say(args, f"{url}{path}", event="listening", url=f"{url}{path}")
 
     serve_forever(
-        lambda: make_app(config), host=args.host, port=args.port, on_ready=ready, limits=limits
+        lambda: make_app(config),
+        host=args.host,
+        port=args.port,
+        on_ready=ready,
+        limits=limits,
+        exit_when_idle=args.exit_when_idle,
     )
     return 0
 
@@ -162,3 +210,54 @@ def _say(args: argparse.Namespace, message: str, **fields: Any) -> None:
 
         line = json_line(time.time(), "info", "fitwheel.serve", line, fields)
     print(line, file=sys.stderr, flush=True)
+
+
+def _shared_proxies(args: argparse.Namespace) -> int:
+    """`--status` (text or JSON) or `--stop`, for this user's shared proxies."""
+    from fitwheel.cli._common import print_json
+    from fitwheel.installers.shared.control import statuses, stop
+    from fitwheel.installers.shared.state import state_dir
+
+    directory = state_dir()
+    found = statuses(directory)
+    if args.stop:
+        done = [stop(status) for status in found]
+        if args.format == "json":
+            print_json(done)
+        for line in done if args.format == "text" else ():
+            print(f"fitwheel serve: {line}")
+        if not done and args.format == "text":
+            print(f"fitwheel serve: no shared proxy to stop (state in {directory})")
+        return 0
+    if args.format == "json":
+        print_json([status.as_dict() for status in found])
+        return 0
+    if not found:
+        print(f"no shared proxy (state in {directory})")
+    for status in found:
+        print(_status_text(status.as_dict()))
+    return 0
+
+
+def _status_text(status: dict[str, object]) -> str:
+    if "key" not in status:
+        return f"unreadable state file {status['state_file']} (--stop removes it)"
+    if not status["running"]:
+        return (
+            f"stale: {status['url']} (pid {status['pid']} does not answer; --stop removes "
+            f"{status['state_file']})"
+        )
+    upstreams = status["upstreams"]
+    assert isinstance(upstreams, list)
+    families = status["families"]
+    assert isinstance(families, list)
+    return "\n".join(
+        [
+            f"{status['url']}  pid {status['pid']}  idle {status['idle_seconds']} s "
+            f"(exits after {status['exit_when_idle']:g} s)  fitwheel {status['fitwheel']}",
+            f"  profile: {status['profile']}",
+            f"  upstreams: {', '.join(map(str, upstreams))}",
+            f"  index families: {', '.join(map(str, families)) or 'none'}",
+            f"  log: {status['log']}",
+        ]
+    )

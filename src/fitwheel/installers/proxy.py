@@ -1,4 +1,5 @@
-"""Running an installer process behind an ephemeral proxy, with signals forwarded."""
+"""Running an installer process, with signals forwarded; behind an ephemeral proxy (in a
+thread of this process) when the shared one is not used."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from fitwheel.errors import InstallerNotFound
 
+TYPE_CHECKING = False  # typing stays unimported on the way to the installer
 if TYPE_CHECKING:
     from aiohttp import web
 
     from fitwheel.families import Family
     from fitwheel.index.network import NetworkOptions
     from fitwheel.profile import Profile
-    from fitwheel.serve.proxy import ChosenBuild, Proxy
+    from fitwheel.serve.proxy import Proxy
+    from fitwheel.serve.record import ChosenBuild
     from fitwheel.serve.server import BackgroundServer
 
 BuildCommand = Callable[[str], tuple[list[str], Mapping[str, str]]]
@@ -65,10 +67,19 @@ def _status(code: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def run_command(command: Sequence[str], env: Mapping[str, str] | None = None) -> int:
-    """Run the installer in the foreground: output streams through; its exit status is returned."""
+def run_command(
+    command: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> int:
+    """Run the installer in the foreground: output streams through; its exit status is returned.
+
+    `meanwhile` runs in this process once the installer has started (preparing what comes
+    after it, such as imports, while it works instead of after it)."""
     process = _spawn(command, env)
     with _signals_forwarded(process):
+        if meanwhile is not None:
+            meanwhile()
         return _status(process.wait())
 
 
@@ -123,9 +134,9 @@ def run_behind_proxy(
             status = _status(process.wait())
         finally:
             server.stop()
-    failure = proxy.failures[-1] if status != 0 and proxy.failures else None
-    chosen = tuple(proxy.handed_out[name] for name in sorted(proxy.handed_out))
-    return ProxiedRun(status, failure, chosen, dict(proxy.offered), started)
+    events = proxy.record.since(0)
+    failure = events.failure if status != 0 else None
+    return ProxiedRun(status, failure, events.chosen, events.offered, started)
 
 
 def _start_proxy(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,12 @@ def plan(
 
 def uv_binary() -> str:
     """The uv executable: the `uv` Python package's, else the first `uv` on PATH."""
+    if sys.platform != "win32":
+        # Where the `uv` package of this environment puts it (the first place its finder
+        # looks): found without importing the finder, which costs `sysconfig` on every run.
+        beside = os.path.join(sys.prefix, "bin", "uv")
+        if os.path.isfile(beside) and os.access(beside, os.X_OK):
+            return beside
     try:
         from uv import find_uv_bin
 

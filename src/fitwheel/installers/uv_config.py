@@ -21,10 +21,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fitwheel.installers import UnroutableIndex
 from fitwheel.installers.options import Option, extract
+
+TYPE_CHECKING = False  # typing stays unimported on the way to the installer
+if TYPE_CHECKING:
+    from typing import Any
 
 NO_CONFIG = Option(("--no-config",), takes_value=False)
 CONFIG_FILE = Option(("--config-file",))

@@ -30,9 +30,12 @@ from fitwheel.index.filenames import is_normalized_name
 from fitwheel.index.json_api import HTML_CONTENT_TYPE, JSON_CONTENT_TYPE
 from fitwheel.select import ReleaseChoice
 from fitwheel.serve.access import BUILD_KEY
+from fitwheel.serve.identity import add_identity_routes
+from fitwheel.serve.idle import ACTIVITY_KEY, Activity
 from fitwheel.serve.logs import upstream_failed
 from fitwheel.serve.negotiation import OFFERED, negotiate
 from fitwheel.serve.proxy import DEFAULT_PROFILE, Proxy, ServeConfig, page_etag
+from fitwheel.serve.record import Record
 from fitwheel.serve.status import (
     MAX_PROJECT_CHARS,
     SECURITY_HEADERS,
@@ -55,11 +58,14 @@ def _error(status: int, message: str) -> web.Response:
     return web.Response(status=status, reason=reason, text=f"fitwheel serve: {message}\n")
 
 
-def _failure(exc: FitwheelError) -> web.Response:
+def _failure(exc: FitwheelError, record: Record) -> web.Response:
     """A project that no upstream has is a 404; an upstream failure keeps its status; any
-    other error (a malformed page or variants.json) is the upstream's fault: 502."""
+    other error (a malformed page or variants.json) is the upstream's fault: 502. Upstream
+    failures other than a missing file are recorded for the wrappers' summary line."""
     if isinstance(exc, ProjectNotFound):
         return _error(404, str(exc))
+    if isinstance(exc, UpstreamError) and exc.status != 404:
+        record.failed(str(exc))
     status = exc.status if isinstance(exc, UpstreamError) else 502
     if status >= 500:
         upstream_failed(exc, status)
@@ -86,6 +92,11 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
     proxy = Proxy(config)
     app = web.Application()
     app[PROXY_KEY] = proxy
+    activity = Activity()
+    app[ACTIVITY_KEY] = activity
+    app.middlewares.append(activity.middleware)
+    if config.identity is not None:
+        add_identity_routes(app, config.identity, proxy.record, activity)
     app.on_startup.append(proxy.open)
     app.on_cleanup.append(proxy.close)
 
@@ -109,8 +120,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         try:
             body, etag = await proxy.root(content_type == JSON_CONTENT_TYPE)
         except UpstreamError as exc:
-            proxy.failures.append(str(exc))
-            return _failure(exc)
+            return _failure(exc, proxy.record)
         return _page(request, body, etag, content_type)
 
     async def project_page(request: web.Request) -> web.StreamResponse:
@@ -128,7 +138,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
         try:
             entry = await proxy.resolved(profile, project)
         except FitwheelError as exc:
-            return _failure(exc)
+            return _failure(exc, proxy.record)
         proxy.offer(entry)
         body, etag = entry.body(
             JSON_CONTENT_TYPE if content_type == JSON_CONTENT_TYPE else HTML_CONTENT_TYPE
@@ -154,7 +164,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
                 return _error(404, f"{wanted} with sha256 {digest} is no longer served here")
             build = entry.chosen.get(wanted)
             if build is not None:
-                proxy.handed_out[build.project] = build
+                proxy.record.handed_out(build)
                 request[BUILD_KEY] = build.label
             url = listed.url
             if filename != wanted:
@@ -163,7 +173,7 @@ def make_app(config: ServeConfig) -> web.Application:  # noqa: C901
                 url = listed.metadata_url
             return await proxy.relay_file(request, listed, url, immutable=digest is not None)
         except FitwheelError as exc:
-            return _failure(exc)
+            return _failure(exc, proxy.record)
 
     for prefix in ("", "/p/{profile}"):
         app.router.add_get(prefix + "/simple/", simple_root)
@@ -238,7 +248,7 @@ def _add_status_routes(
         try:
             entry = await proxy.resolved(profile, project)
         except FitwheelError as exc:
-            return _failure(exc)
+            return _failure(exc, proxy.record)
         if EXPLAIN_KEY not in entry.bodies:  # rendered once per resolved page, as pages are
             document = explain_document(profile, project, entry.choices)
             for key, body in (

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -52,7 +51,10 @@ from fitwheel.select import (
 from fitwheel.select.choose import summary
 from fitwheel.serve.filecache import FileCache
 from fitwheel.serve.health import UpstreamHealth
+from fitwheel.serve.identity import Identity
 from fitwheel.serve.links import LinkPolicy
+from fitwheel.serve.record import ChosenBuild as ChosenBuild
+from fitwheel.serve.record import Record
 from fitwheel.serve.roots import all_projects
 from fitwheel.serve.streaming import from_cache, relay
 from fitwheel.serve.upstreams import Upstreams
@@ -77,9 +79,6 @@ MAX_CACHED_FILES = 200_000
 MAX_PAGE_BYTES = 64 << 20
 """Bytes an upstream page or variants.json may have, chunked or not: past it the upstream is
 lying (PyPI's largest project pages are a few MiB), and the bytes read so far are let go."""
-
-MAX_OFFERED = 4096
-"""Projects whose offered builds are remembered for the wrappers' report (`Proxy.offered`)."""
 
 
 def serve_client_settings(timeout: float = 30.0) -> ClientSettings:
@@ -112,19 +111,8 @@ class ServeConfig:
     """Hosts besides the upstreams' own whose file links are passed on (`host[:port]`)."""
     answer_timeout: float = 10.0
     """Seconds an upstream file may take to start answering before the client gets a 504."""
-
-
-@dataclass(frozen=True)
-class ChosenBuild:
-    """A variant build the proxy handed to an installer: what, and in one line why."""
-
-    project: str
-    version: str
-    label: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.project} {self.version} -> {self.label} ({self.reason})"
+    identity: Identity | None = None
+    """A shared proxy's key and secret: answered at `/-/fitwheel` (see `serve.identity`)."""
 
 
 @dataclass(frozen=True)
@@ -157,15 +145,9 @@ class Proxy:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.failures: deque[str] = deque(maxlen=16)
-        """Recent upstream failures (most recent last), for a wrapper's summary line."""
-        self.handed_out: dict[str, ChosenBuild] = {}
-        """Variant builds whose files (or metadata) were served, by project, for a wrapper to
-        name after the installer finishes (the newest one per project)."""
-        self.offered: dict[str, dict[str, ChosenBuild]] = {}
-        """The variant build each release of a served page stands for, by project then
-        version: what an installer that takes a build from elsewhere (its own cache, a family
-        member's index) should have got. At most `MAX_OFFERED` projects, the newest kept."""
+        self.record = Record()
+        """Variant builds whose files (or metadata) were served and upstream failures answered,
+        for a wrapper to name after the installer finishes."""
         self.links = LinkPolicy.for_upstreams(
             (*config.upstreams.urls, *(f.url for f in config.families)), config.allow_hosts
         )
@@ -187,15 +169,14 @@ class Proxy:
         self._inflight: dict[tuple[str, str], asyncio.Future[Resolved]] = {}
 
     def offer(self, resolved: Resolved) -> None:
-        """Record the builds a page just served stands for (see `offered`)."""
+        """Record the builds a page just served stands for (`Record.offered`): what an
+        installer that takes a build from elsewhere (its own cache, a family member's index)
+        should have got."""
         builds = list(resolved.chosen.values())
         if not builds:
             return
         project = canonicalize_name(builds[0].project)
-        self.offered.pop(project, None)
-        self.offered[project] = {build.version: build for build in builds}
-        while len(self.offered) > MAX_OFFERED:
-            self.offered.pop(next(iter(self.offered)))
+        self.record.offered(project, {build.version: build for build in builds})
 
     async def open(self, _app: web.Application) -> None:
         await self._client.__aenter__()
@@ -264,7 +245,6 @@ class Proxy:
                 self._targets[profile_name], project
             )
         except UpstreamError as exc:
-            self.failures.append(str(exc))
             _remember(self._failed, (profile_name, project), exc)
             raise
         self._failed.pop((profile_name, project), None)
@@ -411,7 +391,6 @@ class Proxy:
             )
         except UpstreamError as exc:
             if exc.status != 404:
-                self.failures.append(str(exc))
                 self.health.failed(url, exc.reason)
                 _remember(self._failed_files, url, exc)
             raise

@@ -16,6 +16,7 @@ from types import TracebackType
 from aiohttp import web
 
 from fitwheel.serve import access
+from fitwheel.serve.idle import ACTIVITY_KEY, Activity, wait_until_idle
 from fitwheel.serve.limits import CappedConnections, ConnectionLimits
 from fitwheel.serve.logs import quiet_client_errors
 from fitwheel.serve.sockets import BACKLOG, LOOPBACK, listening_socket, socket_url
@@ -145,28 +146,48 @@ def serve_forever(
     *,
     host: str = LOOPBACK,
     port: int = 8000,
+    sock: socket.socket | None = None,
     on_ready: Callable[[str], None] | None = None,
     shutdown_timeout: float = 5.0,
     limits: ConnectionLimits | None = None,
+    exit_when_idle: float | None = None,
+    may_exit: Callable[[], bool] = lambda: True,
 ) -> None:
     """Serve in the foreground until SIGINT or SIGTERM, then close connections cleanly
-    (requests in flight get `shutdown_timeout` seconds to finish)."""
+    (requests in flight get `shutdown_timeout` seconds to finish).
+
+    `sock`, when given, is a listening socket to serve on instead of binding `host:port` (the
+    shared proxy's, bound by the wrapper that started it). With `exit_when_idle`, serving also
+    ends once no request has been in progress for that many seconds and `may_exit()` agrees.
+    """
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        sock = listening_socket(host, port)
+        listening = sock if sock is not None else listening_socket(host, port)
+        app = app_factory()
+        if ACTIVITY_KEY not in app:
+            activity = Activity()
+            app[ACTIVITY_KEY] = activity
+            app.middlewares.append(activity.middleware)
+        waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+        if exit_when_idle is not None:
+            waiters.append(
+                asyncio.ensure_future(wait_until_idle(app[ACTIVITY_KEY], exit_when_idle, may_exit))
+            )
         serving = await _Serving.start(
-            app_factory(), sock, shutdown_timeout, limits or ConnectionLimits()
+            app, listening, shutdown_timeout, limits or ConnectionLimits()
         )
         try:
             if on_ready is not None:
-                on_ready(socket_url(sock))
-            await stop.wait()
+                on_ready(socket_url(listening))
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for waiter in waiters:
+                waiter.cancel()
             await serving.stop()
-            sock.close()
+            listening.close()
 
     asyncio.run(main())
