@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from typing import Any
 
 from fitwheel.errors import FitwheelError
@@ -94,6 +93,8 @@ def loads_toml(
     max_depth: int = MAX_DEPTH,
 ) -> Any:
     """Decode TOML, or raise `error` naming `where` and what was wrong."""
+    import tomllib  # here: JSON readers (the wrappers' read-back of installed builds) skip it
+
     _check_size(data, where, "TOML", error)
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
