@@ -104,3 +104,25 @@ def test_hashes_are_pinned_by_the_option_or_a_requirements_file(tmp_path: Path) 
     assert hashes_pinned(["install", f"--requirement={hashed}"])
     assert not hashes_pinned(["install", "-r", str(plain)])
     assert not hashes_pinned(["install", "-r", str(tmp_path / "missing.txt")])
+
+
+def test_versions_compare_as_releases_and_a_bad_variant_json_is_no_label(tmp_path: Path) -> None:
+    """`1.0` and `1.0.0` are one release; a family member's local part is its label; a
+    `variant.json` that cannot be read names no label (a warning, never a traceback)."""
+    for folder, text in (
+        ("Demo_Pkg-1.0.dist-info", '{"variants": {"cu128": {}}}'),
+        ("torch-2.9.0+CU126.dist-info", None),
+        ("broken-3.0.dist-info", "{not json"),
+    ):
+        (tmp_path / folder).mkdir()
+        if text is not None:
+            (tmp_path / folder / "variant.json").write_text(text)
+    offered = {
+        "demo-pkg": {"1.0.0": ChosenBuild("demo-pkg", "1.0.0", "cu128", "why")},
+        "torch": {"2.9.0": ChosenBuild("torch", "2.9.0", "cu126", "why")},
+        "broken": {"3.0": ChosenBuild("broken", "3.0", "x86_64_v3", "why")},
+    }
+    report = outcome(offered, (), [tmp_path], time.time())
+    assert report.chosen == ("demo-pkg 1.0.0 -> cu128 (why)", "torch 2.9.0 -> cu126 (why)")
+    (line,) = report.mismatched
+    assert line.startswith("broken 3.0 was installed as a build without a label, not x86_64_v3")

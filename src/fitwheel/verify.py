@@ -160,39 +160,6 @@ def installed_variants(paths: Iterable[Path]) -> tuple[list[Installed], list[Ins
     return variants, fat, seen
 
 
-@dataclass(frozen=True)
-class InstalledBuild:
-    """A distribution as installed: its version, variant label (None: no `variant.json`, or
-    one that cannot be read) and when its `.dist-info` folder was written."""
-
-    name: str
-    version: str
-    label: str | None
-    modified: float
-
-
-def installed_builds(paths: Iterable[Path], names: Iterable[str]) -> dict[str, InstalledBuild]:
-    """The installed distributions among `names` (normalized), by normalized name."""
-    wanted = {canonicalize_name(name) for name in names}
-    found: dict[str, InstalledBuild] = {}
-    for dist_info in _dist_infos(paths):
-        name, version = _name_version(dist_info)
-        key = canonicalize_name(name)
-        if key not in wanted or key in found:
-            continue
-        label, modified = None, 0.0
-        variant = dist_info / VARIANT_JSON
-        try:
-            modified = dist_info.stat().st_mtime
-            if variant.is_file():
-                document = loads_variants_document(_read(variant), where=str(variant))
-                label = next(iter(document.variants)) if len(document.variants) == 1 else None
-        except (InvalidVariantMetadata, OSError):
-            pass
-        found[key] = InstalledBuild(name, version, label, modified)
-    return found
-
-
 def _vendors_runtime(dist_info: Path) -> bool:
     try:
         record = _read(dist_info / "RECORD").decode("utf-8", "replace")

@@ -11,21 +11,24 @@ a project the proxy chose a build for, is compared with that choice. A match is 
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, NamedTuple
 
 from fitwheel.errors import FitwheelError
 from fitwheel.installers.options import Option, extract
-from fitwheel.verify import environment_paths, installed_builds
 
 if TYPE_CHECKING:
     from fitwheel.serve.proxy import ChosenBuild
+
+# This runs after every install: it reads a few `.dist-info` names and `variant.json` labels
+# with the standard library, and imports `packaging` only when two version strings differ
+# (`1.0` and `1.0.0` are one version).
+_MAX_VARIANT_JSON = 4 << 20
 
 _PYTHON = Option(("--python",), short="-p")
 _TARGET = Option(("--target",), short="-t")
@@ -35,12 +38,61 @@ _CLOCK_SLACK = 2.0
 """Seconds a `.dist-info` folder's time may precede the run's start (coarse file clocks)."""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The wrapper's report: builds named, and builds that are not what this machine gets."""
 
     chosen: tuple[str, ...]
     mismatched: tuple[str, ...]
+
+
+class InstalledBuild(NamedTuple):
+    """A distribution as installed: its version, variant label (None: no readable
+    `variant.json` with one label) and when its `.dist-info` folder was written."""
+
+    name: str
+    version: str
+    label: str | None
+    modified: float
+
+
+def _normalized(name: str) -> str:
+    """PEP 503's normalized name (what `packaging.utils.canonicalize_name` gives)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_builds(paths: Iterable[Path], names: Iterable[str]) -> dict[str, InstalledBuild]:
+    """The installed distributions among `names`, by normalized name (the first on the path)."""
+    wanted = {_normalized(name) for name in names}
+    found: dict[str, InstalledBuild] = {}
+    for folder in paths:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name, _, version = entry.name.removesuffix(".dist-info").rpartition("-")
+            key = _normalized(name)
+            if not entry.name.endswith(".dist-info") or key not in wanted or key in found:
+                continue
+            try:
+                modified = entry.stat().st_mtime
+            except OSError:
+                continue
+            found[key] = InstalledBuild(name, version, _label(Path(entry.path)), modified)
+    return found
+
+
+def _label(dist_info: Path) -> str | None:
+    try:
+        with open(dist_info / "variant.json", "rb") as stream:
+            document = json.loads(stream.read(_MAX_VARIANT_JSON))
+    except (OSError, ValueError):
+        return None
+    variants = document.get("variants") if isinstance(document, dict) else None
+    if isinstance(variants, dict) and len(variants) == 1:
+        (label,) = variants
+        return label if isinstance(label, str) else None
+    return None
 
 
 def environment(installer: str, args: Sequence[str], env: Mapping[str, str]) -> list[Path] | None:
@@ -72,6 +124,8 @@ def _site_folders(python: str) -> list[Path] | None:
         found = sorted(root.glob("lib/python*/site-packages"))
         if found:
             return found
+    from fitwheel.verify import environment_paths  # starts `python`: the rare case
+
     try:
         return environment_paths(python)
     except FitwheelError:
@@ -96,11 +150,18 @@ def _interpreter(installer: str, given: str | None, env: Mapping[str, str]) -> s
     return None
 
 
-def _public(version: str) -> Version | None:
+def _same_release(installed: str, chosen: str) -> bool:
+    """Whether `installed` (a `.dist-info` version, maybe with a local part such as `+cu126`)
+    is the release `chosen` names."""
+    public = installed.partition("+")[0]
+    if public == chosen:
+        return True
+    from packaging.version import InvalidVersion, Version
+
     try:
-        return Version(Version(version).public)
+        return Version(public) == Version(chosen)
     except InvalidVersion:
-        return None
+        return False
 
 
 def outcome(
@@ -111,7 +172,7 @@ def outcome(
 ) -> Outcome:
     """Compare what was installed during the run (after `since`, a `time.time()`) in `paths`
     with what the proxy offered; without `paths`, name the files the proxy handed out."""
-    named: dict[str, ChosenBuild] = {canonicalize_name(b.project): b for b in handed_out}
+    named: dict[str, ChosenBuild] = {_normalized(b.project): b for b in handed_out}
     installed = installed_builds(paths, offered.keys()) if paths is not None else {}
     chosen, mismatched = [], []
     for project in sorted({*named, *installed}):
@@ -120,9 +181,8 @@ def outcome(
             if project in named:
                 chosen.append(str(named[project]))
             continue
-        version = _public(build.version)
         expected = next(
-            (b for v, b in offered[project].items() if version and _public(v) == version), None
+            (b for v, b in offered[project].items() if _same_release(build.version, v)), None
         )
         if expected is None:
             continue  # a release the proxy did not choose among (a plain wheel, a pin)
@@ -140,10 +200,9 @@ def outcome(
 
 
 def _local(version: str) -> str | None:
-    try:
-        return Version(version).local
-    except InvalidVersion:
-        return None
+    """The local part of a version (`cu126` of `2.9.0+cu126`), as `packaging` spells it."""
+    local = version.partition("+")[2]
+    return re.sub(r"[-_]", ".", local).lower() or None
 
 
 def hashes_pinned(args: Sequence[str]) -> bool:
