@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,26 +40,10 @@ TARGETS = {"status": 0.7, "explain": 0.7, "search": 0.3}
 
 
 async def _load(urls: list[str], seconds: float, accept: str) -> int:
-    import aiohttp
+    """Requests answered in `seconds` by CONCURRENCY keep-alive clients (bench_serve's load)."""
+    from bench_serve import _load as load
 
-    done = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker(session: aiohttp.ClientSession, offset: int) -> None:
-        nonlocal done
-        position = offset
-        while time.perf_counter() < deadline:
-            async with session.get(urls[position % len(urls)]) as reply:
-                await reply.read()
-                if reply.status != 200:
-                    raise SystemExit(f"HTTP {reply.status} from {reply.url}")
-            done += 1
-            position += 1
-
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector, headers={"Accept": accept}) as session:
-        await asyncio.gather(*(worker(session, n) for n in range(CONCURRENCY)))
-    return done
+    return await load(urls, seconds, CONCURRENCY, accept)
 
 
 def rate(urls: list[str], accept: str) -> float:
@@ -71,7 +54,7 @@ def start_server(
     index: Path, fleet: Path, env: dict[str, str]
 ) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "fitwheel", "serve", "--upstream", str(index),
+        [sys.executable, "-m", "fitwheel", "-q", "serve", "--upstream", str(index),
          "--profiles", str(fleet), "--port", "0", "--page-ttl", "3600"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from fitwheel.index.network import NetworkOptions
 from fitwheel.installers import pip, uv
 from fitwheel.installers.defaults import PYPI, user_indexes
 from helpers.cli import fitwheel
+from helpers.processes import interrupt
 from wheelmaker import make_wheel
 
 PROXY = "http://proxy.corp:3128"
@@ -322,7 +323,6 @@ def test_aiohttp_trust_env_would_miss_host_port_and_cidr_entries(
 
 @pytest.mark.slow
 def test_serve_without_upstream_serves_the_index_uv_is_set_up_for(tmp_path: Path) -> None:
-    import signal
     import time
     import urllib.request
 
@@ -352,9 +352,4 @@ def test_serve_without_upstream_serves_the_index_uv_is_set_up_for(tmp_path: Path
                 time.sleep(0.1)
         assert "demo-1.0-py3-none-any.whl" in page
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        interrupt(process)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from conftest import Served
 from helpers.nginx import free_port, requires_nginx
+from helpers.processes import interrupt
 from helpers.serve_fixtures import OVERRIDES, clean_env, detect_profile
 from helpers.venvs import fresh_venv, installed_label
 
@@ -33,7 +33,7 @@ pytestmark = [requires_nginx, pytest.mark.slow, pytest.mark.e2e]
 def serve(upstream: str, profile: Path, port: int, env: dict[str, str]) -> Iterator[str]:
     """`fitwheel serve` as a real process on a fixed 127.0.0.1 port, stopped on exit."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "fitwheel", "serve", "--upstream", upstream,
+        [sys.executable, "-m", "fitwheel", "-q", "serve", "--upstream", upstream,
          "--profile", str(profile), "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -50,12 +50,7 @@ def serve(upstream: str, profile: Path, port: int, env: dict[str, str]) -> Itera
                 time.sleep(0.1)
         yield url
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        interrupt(process)
 
 
 def listed_url(url: str) -> str:

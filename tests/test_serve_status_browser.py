@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from conftest import Served
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 from helpers.nginx import requires_nginx
+from helpers.processes import interrupt
 from helpers.serve_fixtures import EXPECTED_TORCH, OVERRIDES, clean_env, detect_profile
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,7 +69,7 @@ def fleet(served: Served) -> Path:
 def server(served: Served, fleet: Path, tmp_path: Path) -> Iterator[str]:
     """`fitwheel serve --profiles` as a real process on a free port; its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "fitwheel", "serve", "--upstream", served.url,
+        [sys.executable, "-m", "fitwheel", "-q", "serve", "--upstream", served.url,
          "--profiles", str(fleet), "--port", "0"],
         env=clean_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -79,12 +79,7 @@ def server(served: Served, fleet: Path, tmp_path: Path) -> Iterator[str]:
         assert line.startswith("fitwheel serve: http://127.0.0.1:"), line
         yield line.split()[-1].split("/p/")[0]
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        interrupt(process)
 
 
 @pytest.fixture

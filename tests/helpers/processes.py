@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
+from typing import Any
 
 
 def alive_in_session(session: int) -> list[int]:
@@ -20,3 +23,13 @@ def alive_in_session(session: int) -> list[int]:
         if int(fields[3]) == session and fields[0] != "Z":
             alive.append(int(entry))
     return alive
+
+
+def interrupt(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Stop a server the test started as Ctrl-C would, then by force if it has not exited."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
