@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from helpers.nginx import free_port, wait_for_port
+from helpers.processes import stop
 
 TINYPROXY = shutil.which("tinyproxy") or (
     "/usr/bin/tinyproxy" if Path("/usr/bin/tinyproxy").exists() else None
@@ -75,9 +76,4 @@ def start_tinyproxy(
         wait_for_port(port, process, "tinyproxy", log)
         yield ForwardProxy(f"http://127.0.0.1:{port}", log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.processes import stop
+
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
 )
@@ -141,9 +143,4 @@ def start_nginx(
         scheme = "http" if tls is None else "https"
         yield NginxServer(f"{scheme}://127.0.0.1:{port}/", access_log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -25,11 +25,18 @@ def alive_in_session(session: int) -> list[int]:
     return alive
 
 
-def interrupt(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
-    """Stop a server the test started as Ctrl-C would, then by force if it has not exited."""
-    process.send_signal(signal.SIGINT)
+def stop(
+    process: subprocess.Popen[Any], signum: int = signal.SIGTERM, timeout: float = 10.0
+) -> None:
+    """Stop a server the test started with `signum`, then by force if it has not exited."""
+    process.send_signal(signum)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def interrupt(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Stop a server the test started as Ctrl-C would (see `stop`)."""
+    stop(process, signal.SIGINT, timeout)
